@@ -243,9 +243,23 @@ static int mdev_device_remove(struct mdev_device *mdev)
 	return ret;
 }
 
+static bool mdev_device_is_active(struct mdev_device *mdev)
+{
+	bool active;
+
+	mutex_lock(&mdev_list_lock);
+	active = mdev->active;
+	mutex_unlock(&mdev_list_lock);
+	return active;
+}
+
 /*
  * Writing a non-zero number removes the mdev; zero is accepted and does nothing. Once the
  * file removed itself, a concurrent writer that lost the race just returns @count.
+ *
+ * An mdev still being created answers -EAGAIN like the stock kernel, but keeps its
+ * "remove" file: the stock kernel removes the file first and so leaves such an mdev
+ * without one until its parent goes.
  */
 static ssize_t remove_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
@@ -255,13 +269,17 @@ static ssize_t remove_store(struct device *dev, struct device_attribute *attr,
 
 	if (kstrtoul(buf, 0, &val) < 0)
 		return -EINVAL;
+	if (!val)
+		return count;
+	if (!mdev_device_is_active(to_mdev_device(dev)))
+		return -EAGAIN;
 
 	/*
 	 * While this file is active the device cannot be released; keep it alive past
 	 * device_remove_file_self(), after which the parent may delete it concurrently.
 	 */
 	get_device(dev);
-	if (val && device_remove_file_self(dev, attr))
+	if (device_remove_file_self(dev, attr))
 		ret = mdev_device_remove(to_mdev_device(dev));
 	put_device(dev);
 	return ret ? ret : count;
