@@ -258,23 +258,34 @@ static u64 amdv1_root_ptr(struct amdv1_pgtable *pt)
 	return amdv1_sme_set(pt, virt_to_phys(pt->root));
 }
 
-/* Add levels on top until @last is reachable; the old root becomes entry 0 */
-static int amdv1_grow(struct amdv1_pgtable *pt, unsigned long last, gfp_t gfp)
+/*
+ * Add levels on top until @last is reachable and the root is at least at
+ * @min_level (a leaf lives in a table of its own level). The old root becomes
+ * entry 0 of the new one, unless it is empty: then it is freed once @set_root
+ * has moved the device table entry away from it (nothing can be cached
+ * through a table without present entries).
+ */
+static int amdv1_grow(struct amdv1_pgtable *pt, unsigned long last,
+		      unsigned int min_level, gfp_t gfp)
 {
-	u64 *root;
+	u64 *root, *old;
 
-	while (last > amdv1_reach(pt->levels)) {
+	while (last > amdv1_reach(pt->levels) || pt->levels < min_level) {
 		if (WARN_ON_ONCE(pt->levels == AMDV1_MAX_LEVELS))
 			return -EINVAL;
 		root = amdv1_table_alloc(pt, gfp);
 		if (!root)
 			return -ENOMEM;
-		root[0] = amdv1_make_pde(pt, pt->root, pt->levels);
+		old = pt->root;
+		if (!amdv1_table_empty(old))
+			root[0] = amdv1_make_pde(pt, old, pt->levels);
 		pt->root = root;
 		pt->levels++;
 		if (pt->cfg.set_root)
 			pt->cfg.set_root(pt->cfg.cookie, amdv1_root_ptr(pt),
 					 pt->levels);
+		if (!root[0])
+			amdv1_table_free(pt, old);
 	}
 	return 0;
 }
@@ -303,7 +314,7 @@ static int amdv1_map_one(struct amdv1_pgtable *pt, unsigned long iova,
 	unsigned int level = pt->levels;
 	u64 *table = pt->root;
 	unsigned int need, k;
-	u64 *slot, pte;
+	u64 *slot = NULL, pte;
 	int ret;
 
 	for (; level > leaf_level; level--) {
@@ -370,12 +381,12 @@ static int amdv1_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 	    pa_last >= pt->pa_limit)
 		return -EINVAL;
 
-	ret = amdv1_grow(pt, last, gfp);
+	shift = __ffs(pgsize);
+	level = amdv1_leaf_level(shift);
+	ret = amdv1_grow(pt, last, level, gfp);
 	if (ret)
 		return ret;
 
-	shift = __ffs(pgsize);
-	level = amdv1_leaf_level(shift);
 	count = BIT(shift - amdv1_entry_shift(level));
 	for (; pgcount; pgcount--) {
 		ret = amdv1_map_one(pt, iova,
