@@ -23,7 +23,7 @@ as_root() {
 apt_updated=
 apt_update_once() {
 	[ -n "$apt_updated" ] && return
-	as_root apt-get update -qq
+	as_root apt-get update -qq || log "apt-get update reported errors; going on with the lists it has"
 	apt_updated=1
 }
 
