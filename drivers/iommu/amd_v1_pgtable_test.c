@@ -919,7 +919,7 @@ static int __init amdv1_test_init(void)
 	if (amdv1_pgtable_live_tables() != live)
 		test_fail(ctx, __LINE__, "live tables",
 			  amdv1_pgtable_live_tables(), live);
-	test_report(ctx, "", "no_table_leaked");
+	test_report(ctx, "", "no_table_left");
 	kfree(ctx);
 	return test_failures ? -EINVAL : 0;
 }
