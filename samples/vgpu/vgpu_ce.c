@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The copy engine of a vGPU instance (registers in vgpu_regs.h).
+ *
+ * A doorbell runs one command synchronously: COPY moves bytes between guest memory (IOVAs
+ * in the container) and the instance's VRAM slice, through vfio_dma_rw() or, with
+ * VGPU_CE_CTRL_USE_PIN, through vfio_pin_pages() + a CPU copy + vfio_unpin_pages(); PIN
+ * pins guest pages and holds them (as a GPU's page tables would) until UNPIN, until the
+ * container unmaps them (the dma_unmap callback, vgpu_ce_unpin_range()), or until the
+ * device is reset or closed. Every guest address and length is checked before use; a bad
+ * descriptor ends the command with VGPU_CE_STATUS_ERROR and a VGPU_CE_ERR_* code, after
+ * any part that was already valid has been done. PIN skips pages it already holds and
+ * keeps what it pinned before a failure (UNPIN or an unmap releases them).
+ * Locking: callers hold vgpu->lock; the VFIO calls take the container's locks inside it
+ * (type1 calls dma_unmap without its own lock held, so the order is always ours first).
+ * Lifetime: pins exist only while the device is open.
+ */
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/overflow.h>
+
+#include "vgpu.h"
+
+/**
+ * vgpu_ce_init() - an idle engine holding nothing
+ * @ce: the engine
+ */
+void vgpu_ce_init(struct vgpu_ce *ce)
+{
+	memset(ce, 0, sizeof(*ce));
+	xa_init(&ce->pins);
+}
+
+static void vgpu_ce_unpin_one(struct vgpu_state *vgpu, unsigned long pfn)
+{
+	xa_erase(&vgpu->ce.pins, pfn);
+	vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+	vgpu->ce.nr_pinned--;
+}
+
+/**
+ * vgpu_ce_unpin_range() - release the pins held in an IOVA range
+ * @vgpu: the instance
+ * @iova: start
+ * @length: bytes; the range may run to the end of the address space
+ */
+void vgpu_ce_unpin_range(struct vgpu_state *vgpu, u64 iova, u64 length)
+{
+	unsigned long first = iova >> PAGE_SHIFT, last, pfn;
+	struct page *page;
+	u64 end;
+
+	lockdep_assert_held(&vgpu->lock);
+	if (!length)
+		return;
+	if (check_add_overflow(iova, length - 1, &end))
+		end = U64_MAX;
+	last = end >> PAGE_SHIFT;
+	xa_for_each_range(&vgpu->ce.pins, pfn, page, first, last)
+		vgpu_ce_unpin_one(vgpu, pfn);
+}
+
+/**
+ * vgpu_ce_reset() - drop every pin and clear the registers
+ * @vgpu: the instance (device open, or being closed)
+ */
+void vgpu_ce_reset(struct vgpu_state *vgpu)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+
+	lockdep_assert_held(&vgpu->lock);
+	vgpu_ce_unpin_range(vgpu, 0, U64_MAX);
+	xa_destroy(&ce->pins);
+	vgpu_ce_init(ce);
+}
+
+static int vgpu_ce_pin(struct vgpu_state *vgpu, u64 iova, u32 len)
+{
+	unsigned long pfn, last = (iova + len - 1) >> PAGE_SHIFT;
+	struct page *page;
+	int ret;
+
+	for (pfn = iova >> PAGE_SHIFT; pfn <= last; pfn++) {
+		if (xa_load(&vgpu->ce.pins, pfn))
+			continue;
+		ret = vfio_pin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1,
+				     IOMMU_READ | IOMMU_WRITE, &page);
+		if (ret != 1)
+			return VGPU_CE_ERR_IOVA;
+		if (xa_err(xa_store(&vgpu->ce.pins, pfn, page, GFP_KERNEL))) {
+			vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+			return VGPU_CE_ERR_IOVA;
+		}
+		vgpu->ce.nr_pinned++;
+	}
+	return VGPU_CE_ERR_NONE;
+}
+
+/* Copy one piece that lies within one guest page and one VRAM page */
+static int vgpu_ce_copy_piece(struct vgpu_state *vgpu, u64 iova, struct page *vpage,
+			      unsigned int voff, unsigned int len, bool to_guest)
+{
+	dma_addr_t gpfn_iova = iova & PAGE_MASK;
+	struct page *gpage;
+	void *vaddr, *gaddr;
+	int ret;
+
+	if (!(vgpu->ce.ctrl & VGPU_CE_CTRL_USE_PIN)) {
+		vaddr = kmap(vpage);
+		ret = vfio_dma_rw(&vgpu->vdev, iova, vaddr + voff, len, to_guest);
+		kunmap(vpage);
+		return ret;
+	}
+	ret = vfio_pin_pages(&vgpu->vdev, gpfn_iova, 1,
+			     to_guest ? IOMMU_READ | IOMMU_WRITE : IOMMU_READ, &gpage);
+	if (ret != 1)
+		return ret < 0 ? ret : -EFAULT;
+	vaddr = kmap_local_page(vpage);
+	gaddr = kmap_local_page(gpage);
+	if (to_guest)
+		memcpy(gaddr + offset_in_page(iova), vaddr + voff, len);
+	else
+		memcpy(vaddr + voff, gaddr + offset_in_page(iova), len);
+	kunmap_local(gaddr);
+	kunmap_local(vaddr);
+	vfio_unpin_pages(&vgpu->vdev, gpfn_iova, 1);
+	return 0;
+}
+
+static int vgpu_ce_copy(struct vgpu_state *vgpu, u64 iova, u32 vram_off, u32 len,
+			bool to_guest)
+{
+	unsigned int piece, voff;
+	struct page *vpage;
+	int ret;
+
+	if ((u64)vram_off + len > vgpu->vram_size)
+		return VGPU_CE_ERR_VRAM;
+	while (len) {
+		voff = offset_in_page(vram_off);
+		piece = min3(len, (u32)(PAGE_SIZE - voff),
+			     (u32)(PAGE_SIZE - offset_in_page(iova)));
+		vpage = vgpu_vram_page(vgpu, vram_off >> PAGE_SHIFT);
+		if (!vpage)
+			return VGPU_CE_ERR_VRAM;
+		ret = vgpu_ce_copy_piece(vgpu, iova, vpage, voff, piece, to_guest);
+		put_page(vpage);
+		if (ret)
+			return VGPU_CE_ERR_IOVA;
+		iova += piece;
+		vram_off += piece;
+		len -= piece;
+	}
+	return VGPU_CE_ERR_NONE;
+}
+
+static int vgpu_ce_run(struct vgpu_state *vgpu)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+	u64 end;
+
+	if (ce->cmd < VGPU_CE_CMD_TO_VRAM || ce->cmd > VGPU_CE_CMD_UNPIN)
+		return VGPU_CE_ERR_CMD;
+	if (!ce->len || ce->len > VGPU_CE_MAX_LEN)
+		return VGPU_CE_ERR_LEN;
+	if (check_add_overflow(ce->iova, (u64)ce->len - 1, &end))
+		return VGPU_CE_ERR_IOVA;
+
+	switch (ce->cmd) {
+	case VGPU_CE_CMD_TO_VRAM:
+		return vgpu_ce_copy(vgpu, ce->iova, ce->vram_off, ce->len, false);
+	case VGPU_CE_CMD_FROM_VRAM:
+		return vgpu_ce_copy(vgpu, ce->iova, ce->vram_off, ce->len, true);
+	case VGPU_CE_CMD_PIN:
+		return vgpu_ce_pin(vgpu, ce->iova, ce->len);
+	default:
+		vgpu_ce_unpin_range(vgpu, ce->iova, ce->len);
+		return VGPU_CE_ERR_NONE;
+	}
+}
+
+static void vgpu_ce_doorbell(struct vgpu_state *vgpu)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+
+	ce->error = vgpu_ce_run(vgpu);
+	ce->status |= VGPU_CE_STATUS_DONE;
+	if (ce->error)
+		ce->status |= VGPU_CE_STATUS_ERROR;
+	if (ce->ctrl & VGPU_CE_CTRL_IRQ)
+		vgpu_irq_raise(vgpu);
+}
+
+/**
+ * vgpu_ce_read() - read a copy engine register
+ * @vgpu: the instance
+ * @reg: VGPU_CE_* offset in the MMIO BAR, 4-byte aligned
+ *
+ * Return: the register's value (0 for write-only or unknown registers).
+ */
+u32 vgpu_ce_read(struct vgpu_state *vgpu, unsigned int reg)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+
+	lockdep_assert_held(&vgpu->lock);
+	switch (reg) {
+	case VGPU_CE_IOVA_LO:
+		return lower_32_bits(ce->iova);
+	case VGPU_CE_IOVA_HI:
+		return upper_32_bits(ce->iova);
+	case VGPU_CE_VRAM_OFF:
+		return ce->vram_off;
+	case VGPU_CE_LEN:
+		return ce->len;
+	case VGPU_CE_CMD:
+		return ce->cmd;
+	case VGPU_CE_CTRL:
+		return ce->ctrl;
+	case VGPU_CE_STATUS:
+		return ce->status;
+	case VGPU_CE_PINNED:
+		return min_t(unsigned long, ce->nr_pinned, U32_MAX);
+	case VGPU_CE_ERROR:
+		return ce->error;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * vgpu_ce_write() - write a copy engine register; the doorbell runs the command
+ * @vgpu: the instance
+ * @reg: VGPU_CE_* offset in the MMIO BAR, 4-byte aligned
+ * @val: value
+ */
+void vgpu_ce_write(struct vgpu_state *vgpu, unsigned int reg, u32 val)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+
+	lockdep_assert_held(&vgpu->lock);
+	switch (reg) {
+	case VGPU_CE_IOVA_LO:
+		ce->iova = (ce->iova & GENMASK_ULL(63, 32)) | val;
+		break;
+	case VGPU_CE_IOVA_HI:
+		ce->iova = (ce->iova & GENMASK_ULL(31, 0)) | (u64)val << 32;
+		break;
+	case VGPU_CE_VRAM_OFF:
+		ce->vram_off = val;
+		break;
+	case VGPU_CE_LEN:
+		ce->len = val;
+		break;
+	case VGPU_CE_CMD:
+		ce->cmd = val;
+		break;
+	case VGPU_CE_CTRL:
+		ce->ctrl = val & (VGPU_CE_CTRL_IRQ | VGPU_CE_CTRL_USE_PIN);
+		break;
+	case VGPU_CE_DOORBELL:
+		vgpu_ce_doorbell(vgpu);
+		break;
+	case VGPU_CE_STATUS:
+		ce->status &= ~val;
+		break;
+	default:
+		break;	/* read-only */
+	}
+}

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The nested-guest end to end, in the test VM: create a vGPU through sysfs, boot a nested
+# KVM guest with it (-device vfio-pci,sysfsdev=...), where the guest drives the copy engine
+# (guest/vgpu_ce_guest), stock bochs-drm binds the vGPU and guest/vgpu_draw draws the test
+# pattern with libdrm and leaves QEMU through isa-debug-exit with the scanout programmed;
+# then vgpu-screenshot captures the plane on this side and the PNG must match the pattern
+# pixel for pixel. Prints TAP. Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER,
+# SHOT_DIR (where to leave the PNGs, default /tmp).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+runner=${VM_RUNNER:-$TOP/tools/testing/vm/run}
+stack=${NESTED_STACK:-stock}
+shots=${SHOT_DIR:-/tmp}
+width=1024 height=768
+n=0 failed=0
+
+tap() {
+	n=$((n + 1))
+	if [ -n "${3:-}" ]; then
+		echo "ok $n $2 # SKIP $3"
+	elif [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=1
+	fi
+}
+
+put() { echo "$2" > "$1"; }
+
+skip_all() { tap 0 "nested end to end" "$1"; exit 0; }
+
+[ -x "$runner" ] || skip_all "no VM runner at $runner"
+modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+[ -w /dev/kvm ] || skip_all "no /dev/kvm (nested virtualisation unavailable)"
+
+root=()
+[ "$stack" = stock ] && root=(-d "$VM_STOCK_MODROOT")
+for m in vfio vfio_iommu_type1 mdev; do
+	modprobe "${root[@]}" "$m" || skip_all "cannot load $m ($stack)"
+done
+lsmod | grep -q '^vgpu ' || insmod "$TOP/samples/vgpu/vgpu.ko" || skip_all "cannot load vgpu.ko"
+
+types=/sys/class/mdev_bus/vgpu0/mdev_supported_types
+uuid=$(cat /proc/sys/kernel/random/uuid)
+put "$types/vgpu-quarter/create" "$uuid"
+tap $? "create a quarter vGPU through sysfs ($uuid)"
+
+guest_cmd="$here/guest/vgpu_ce_guest; modprobe bochs;"
+guest_cmd+=" for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
+guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height -x 0xf4"
+log=$(mktemp)
+start=$(date +%s)
+TOP_OVERRIDE=$TOP "$runner" --kvm --modules none -m 512M --timeout 300 \
+	--qemu "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid" \
+	--qemu "-device isa-debug-exit,iobase=0xf4,iosize=4" \
+	-- bash -c "$guest_cmd" > "$log" 2>&1
+echo "# nested guest ran for $(($(date +%s) - start))s"
+sed 's/^/# guest: /' "$log"
+
+grep -qE '^ok [0-9]+ copy engine: guest page -> VRAM' "$log"
+tap $? "nested guest: copy engine guest memory -> VRAM"
+grep -qE '^ok [0-9]+ the page came back through VRAM intact' "$log"
+tap $? "nested guest: VRAM -> guest memory, data intact"
+grep -qE '^ok [0-9]+ a descriptor outside guest RAM is refused' "$log"
+tap $? "nested guest: bad descriptor refused"
+! grep -qE '^not ok' "$log"
+tap $? "nested guest: every copy engine check passed"
+grep -q "DRAWN ${width}x$height" "$log"
+tap $? "nested guest: bochs-drm bound the vGPU and the pattern is on screen"
+
+"$TOP/tools/vgpu-screenshot/vgpu-screenshot" -v "$uuid" "$shots/vgpu-dmabuf.png"
+tap $? "vgpu-screenshot (dma-buf plane) after the guest"
+"$here/guest/png_check" "$shots/vgpu-dmabuf.png" "$width" "$height" | sed 's/^/# /'
+tap "${PIPESTATUS[0]}" "dma-buf screenshot matches the pattern pixel for pixel"
+"$TOP/tools/vgpu-screenshot/vgpu-screenshot" -r "$uuid" "$shots/vgpu-region.png"
+tap $? "vgpu-screenshot (region plane)"
+"$here/guest/png_check" "$shots/vgpu-region.png" "$width" "$height" | sed 's/^/# /'
+tap "${PIPESTATUS[0]}" "region screenshot matches the pattern pixel for pixel"
+
+put "/sys/bus/mdev/devices/$uuid/remove" 1
+tap $? "remove the vGPU"
+rm -f "$log"
+exit $failed

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The vGPU suite, inside the test VM. The same tests run on the stock VFIO/mdev stack and,
+# when our modules are built, on ours (one boot, unload one, load the other); the vGPU
+# module is the same binary on both. Then the placement policy (homogeneous), the
+# single_usage_restriction attribute, and the nested-guest end to end (nested.sh).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+n=0 failed=0
+
+tap() {	# tap STATUS NAME [SKIP-REASON]
+	n=$((n + 1))
+	if [ -n "${3:-}" ]; then
+		echo "ok $n $2 # SKIP $3"
+	elif [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=1
+	fi
+}
+
+# Renumber the harness's TAP into ours, tagging each test with the stack it ran on
+relay() {
+	local tag=$1 line status name
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ (.*)$ ]]; then
+			status=0
+			[ -n "${BASH_REMATCH[1]}" ] && status=1
+			name=${BASH_REMATCH[2]}
+			if [[ $name == *"# SKIP"* ]]; then
+				tap 0 "${name%% # SKIP*} [$tag]" "${name#*# SKIP }"
+			else
+				tap "$status" "$name [$tag]"
+			fi
+		else
+			echo "# $line"
+		fi
+	done
+}
+
+stack_unload() {
+	rmmod vgpu 2>/dev/null
+	modprobe -r vfio_iommu_type1 mdev vfio_virqfd vfio 2>/dev/null
+	modprobe -d "$VM_STOCK_MODROOT" -r vfio_iommu_type1 mdev vfio_virqfd vfio 2>/dev/null
+	! lsmod | grep -qE '^(vfio|mdev|vgpu) '
+}
+
+stack_load() {	# stack_load stock|ours [vgpu params...]
+	local root=() m
+	[ "$1" = stock ] && root=(-d "$VM_STOCK_MODROOT")
+	shift
+	for m in vfio vfio_iommu_type1 mdev; do
+		modprobe "${root[@]}" "$m" || return 1
+	done
+	insmod "$TOP/samples/vgpu/vgpu.ko" "$@"
+}
+
+type_attr() { cat "/sys/class/mdev_bus/vgpu0/mdev_supported_types/vgpu-$1/$2" 2>/dev/null; }
+
+homogeneous_checks() {	# on the loaded stack, vgpu loaded with homogeneous=1
+	local tag=$1 uuid avail
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	echo "$uuid" > /sys/class/mdev_bus/vgpu0/mdev_supported_types/vgpu-eighth/create
+	avail="$(type_attr eighth available_instances) $(type_attr quarter available_instances)"
+	avail="$avail $(type_attr half available_instances) $(type_attr whole available_instances)"
+	[ "$avail" = "7 0 0 0" ]
+	tap $? "homogeneous: the first instance fixes the profile ($avail) [$tag]"
+	echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
+	avail="$(type_attr eighth available_instances) $(type_attr whole available_instances)"
+	[ "$avail" = "8 1" ]
+	tap $? "homogeneous: an empty GPU takes any profile again ($avail) [$tag]"
+}
+
+usage_checks() {	# single_usage_restriction: ours shows it, stock has no such attribute
+	local tag=$1 t want got
+	for t in eighth quarter half whole; do
+		want=Y
+		[ $t = whole ] && want=N
+		got=$(type_attr $t single_usage_restriction)
+		if [ "$tag" = stock ]; then
+			[ -z "$got" ]
+			tap $? "no single_usage_restriction on the stock mdev ($t) [$tag]"
+		else
+			[ "$got" = "$want" ]
+			tap $? "single_usage_restriction of $t is $want (got '$got') [$tag]"
+		fi
+	done
+}
+
+run_stack() {
+	local tag=$1
+	stack_unload
+	if ! stack_load "$tag" gpus=2; then
+		tap 1 "load the $tag stack and vgpu.ko"
+		return
+	fi
+	tap 0 "load the $tag stack and vgpu.ko"
+	relay "$tag" < <(./vgpu_test 2>&1)
+	usage_checks "$tag"
+	rmmod vgpu
+	insmod "$TOP/samples/vgpu/vgpu.ko" homogeneous=1
+	homogeneous_checks "$tag"
+	rmmod vgpu
+	tap $? "vgpu.ko unloads [$tag]"
+}
+
+echo "TAP version 13"
+cd "$here" || exit 1
+run_stack stock
+if [ -f "$TOP/drivers/vfio/vfio.ko" ] && [ -f "$TOP/drivers/vfio/mdev/mdev.ko" ]; then
+	run_stack ours
+else
+	tap 0 "suite on our stack" "our vfio.ko/mdev.ko not built in this tree"
+fi
+if [ -x "$here/nested.sh" ]; then
+	stack_unload
+	relay nested < <("$here/nested.sh")
+fi
+stack_unload
+exit $failed
