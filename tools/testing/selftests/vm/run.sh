@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The test VM itself: the right kernel, the host's tree read-only with a writable overlay,
+# both module roots, KVM for nested guests, and a nested guest started with the same runner.
+n=0 failed=0
+tap() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; failed=1; fi
+}
+
+echo "TAP version 13"
+[ "$(uname -r)" = "$VM_KVER" ]
+tap $? "guest runs the fetched kernel $VM_KVER"
+
+[ -x "$TOP/tools/testing/vm/run" ] && touch "$TOP/.vm-overlay-probe" && rm "$TOP/.vm-overlay-probe"
+tap $? "host tree visible at the same path, writable through the overlay"
+
+stock=$(modprobe -d "$VM_STOCK_MODROOT" -n -v vfio 2>/dev/null | grep -o '/[^ ]*vfio\.ko' | tail -n1)
+[[ $stock == */kernel/drivers/vfio/vfio.ko ]]
+tap $? "the stock module root resolves the stock vfio ($stock)"
+
+ours=$(modinfo -n vfio 2>/dev/null)
+if [ -f "$TOP/drivers/vfio/vfio.ko" ]; then
+	[[ $ours == */updates/vfio.ko ]]
+	tap $? "modprobe resolves our vfio from updates/ ($ours)"
+else
+	echo "ok $((n += 1)) modprobe resolves our vfio # SKIP vfio.ko not built yet"
+fi
+
+modinfo -n mtty > /dev/null 2>&1 && modprobe -d "$VM_STOCK_MODROOT" -n mtty
+tap $? "the kernel's mdev samples are installed in both module roots"
+
+modprobe kvm_amd && [ -c /dev/kvm ]
+tap $? "kvm_amd loads and /dev/kvm exists"
+
+inner=$("$TOP/tools/testing/vm/run" --kvm --modules none -m 384M --timeout 300 -- \
+	sh -c 'grep -qw hypervisor /proc/cpuinfo && uname -r; exit 7' 2>&1)
+rc=$?
+sed 's/^/# nested: /' <<< "$inner"
+[ "$(echo "$inner" | tail -n1)" = "$VM_KVER" ]
+tap $? "a nested KVM guest boots with the same runner (--kvm)"
+[ $rc -eq 7 ]
+tap $? "the runner carries the guest command's exit status back (7, got $rc)"
+
+echo "1..$n"
+exit "$failed"
