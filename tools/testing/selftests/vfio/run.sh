@@ -14,7 +14,7 @@ cd "$(dirname "$0")" || exit 2
 run_tests() {
 	local prefix=$1 t rc=0
 	for t in vfio_type1_map_test vfio_type1_dirty_test vfio_type1_phys_test; do
-		"./$t" 2>&1 | sed -u "s/^\(\(not \)\?ok [0-9]* \)/\1$prefix/"
+		TYPE1_STACK=${prefix:+stock} "./$t" 2>&1 | sed -u "s/^\(\(not \)\?ok [0-9]* \)/\1$prefix/"
 		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	done
 	return $rc
