@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Dirty page tracking for type1 containers (VFIO_IOMMU_DIRTY_PAGES, unmap with bitmap).
+ *
+ * While tracking is on, each mapping carries one bitmap with a bit per page of the
+ * container's smallest page size, allocated at START (and at MAP_DMA for new mappings),
+ * freed at STOP. A page is marked when a vendor driver pins it or writes it through
+ * vfio_dma_rw(); pages pinned at START are marked then. Reading a range reports its bits,
+ * then clears them and marks again the pages still pinned: a pinned page may be written
+ * at any time. If any group of the container may write memory without pinning it
+ * (num_non_pinned_groups), every page of a mapping pinned for the IOMMU is reported.
+ *
+ * Bounds: a mapping's bitmap covers at most INT_MAX pages (-EINVAL beyond), and the
+ * bitmaps of one container together hold at most TYPE1_DIRTY_TOTAL_MAX bytes (-ENOMEM
+ * beyond), charged to the caller's memory cgroup; so MAP_DMA cannot make START allocate
+ * without bound.
+ * Speed: @dirty_chunks has one bit per TYPE1_DIRTY_CHUNK_BITS bits of the bitmap, set when
+ * one of them may be set, so that a read copies only those chunks, zeroes the user's
+ * buffer for the rest, and clears only what it copied.
+ *
+ * Words: the user's bitmap is an array of u64 where bit (iova - base) / pgsize stands for
+ * the page at iova; a mapping that does not start on a u64 boundary of it is shifted and
+ * merged with the bits already written for the mapping before it.
+ * Locking: iommu->lock protects the bitmaps and dirty_tracking.
+ */
+#include <linux/bitmap.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "type1.h"
+
+#define TYPE1_DIRTY_CHUNK_BITS	(PAGE_SIZE * BITS_PER_BYTE)
+#define TYPE1_DIRTY_CHUNK_BYTES	PAGE_SIZE
+#define TYPE1_DIRTY_TOTAL_MAX	SZ_1G
+
+static unsigned long type1_dirty_shift(struct type1_iommu *iommu)
+{
+	return __ffs(iommu->pgsize_bitmap);
+}
+
+static u64 type1_dirty_nbits(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	return dma->size >> type1_dirty_shift(iommu);
+}
+
+/* Bytes of a mapping's bitmap: whole u64 words, as copied to the user. */
+static size_t type1_dirty_bytes(u64 nbits)
+{
+	return TYPE1_DIRTY_BITMAP_BYTES(nbits);
+}
+
+/* Set bits [first, first + n) of a mapping's bitmap and their chunks. */
+static void type1_dirty_set(struct type1_dma *dma, unsigned long first, unsigned long n)
+{
+	unsigned long c;
+
+	bitmap_set(dma->bitmap, first, n);
+	for (c = first / TYPE1_DIRTY_CHUNK_BITS;
+	     c <= (first + n - 1) / TYPE1_DIRTY_CHUNK_BITS; c++)
+		__set_bit(c, dma->dirty_chunks);
+}
+
+/* Mark the pages pinned for vendor drivers. */
+static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	unsigned long shift = type1_dirty_shift(iommu);
+	struct type1_pin *pin;
+	unsigned long idx;
+
+	xa_for_each(&dma->pins, idx, pin)
+		type1_dirty_set(dma, ((u64)idx << PAGE_SHIFT) >> shift, 1);
+}
+
+/**
+ * type1_dirty_alloc() - give a mapping its dirty bitmap
+ * @iommu: the container, tracking or starting to
+ * @dma: the mapping
+ *
+ * Return: 0, -EINVAL for a mapping over INT_MAX pages, -ENOMEM.
+ */
+int type1_dirty_alloc(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	u64 nbits = type1_dirty_nbits(iommu, dma);
+	size_t bytes;
+
+	lockdep_assert_held(&iommu->lock);
+	if (nbits > TYPE1_DIRTY_PAGES_MAX)
+		return -EINVAL;
+	bytes = type1_dirty_bytes(nbits);
+	if (iommu->dirty_bytes + bytes > TYPE1_DIRTY_TOTAL_MAX)
+		return -ENOMEM;
+
+	dma->bitmap = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!dma->bitmap)
+		return -ENOMEM;
+	dma->dirty_chunks = bitmap_zalloc(DIV_ROUND_UP(nbits, TYPE1_DIRTY_CHUNK_BITS) ?: 1,
+					  GFP_KERNEL_ACCOUNT);
+	if (!dma->dirty_chunks) {
+		kvfree(dma->bitmap);
+		dma->bitmap = NULL;
+		return -ENOMEM;
+	}
+	iommu->dirty_bytes += bytes;
+	type1_dirty_mark_pins(iommu, dma);
+	return 0;
+}
+
+/**
+ * type1_dirty_free() - drop a mapping's dirty bitmap, if any
+ * @iommu: the container
+ * @dma: the mapping
+ */
+void type1_dirty_free(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	if (!dma->bitmap)
+		return;
+	iommu->dirty_bytes -= type1_dirty_bytes(type1_dirty_nbits(iommu, dma));
+	kvfree(dma->bitmap);
+	bitmap_free(dma->dirty_chunks);
+	dma->bitmap = NULL;
+	dma->dirty_chunks = NULL;
+}
+
+/**
+ * type1_dirty_start() - VFIO_IOMMU_DIRTY_PAGES_FLAG_START
+ * @iommu: the container
+ *
+ * Return: 0 (also when already tracking) or the -errno of a bitmap allocation, with
+ *         tracking still off.
+ */
+int type1_dirty_start(struct type1_iommu *iommu)
+{
+	struct type1_dma *dma, *undo;
+	int ret;
+
+	lockdep_assert_held(&iommu->lock);
+	if (iommu->dirty_tracking)
+		return 0;
+	type1_for_each_dma(dma, iommu) {
+		ret = type1_dirty_alloc(iommu, dma);
+		if (ret)
+			goto err_free;
+	}
+	iommu->dirty_tracking = true;
+	return 0;
+
+err_free:
+	type1_for_each_dma(undo, iommu) {
+		if (undo == dma)
+			break;
+		type1_dirty_free(iommu, undo);
+	}
+	return ret;
+}
+
+/**
+ * type1_dirty_stop() - VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP
+ * @iommu: the container
+ */
+void type1_dirty_stop(struct type1_iommu *iommu)
+{
+	struct type1_dma *dma;
+
+	lockdep_assert_held(&iommu->lock);
+	iommu->dirty_tracking = false;
+	type1_for_each_dma(dma, iommu)
+		type1_dirty_free(iommu, dma);
+}
+
+/**
+ * type1_dirty_mark() - mark a range of a mapping dirty if tracking
+ * @iommu: the container
+ * @dma: the mapping
+ * @iova: first IOVA written or pinned
+ * @len: bytes, at least one
+ */
+void type1_dirty_mark(struct type1_iommu *iommu, struct type1_dma *dma,
+		      dma_addr_t iova, size_t len)
+{
+	unsigned long shift = type1_dirty_shift(iommu);
+	unsigned long first = (iova - dma->iova) >> shift;
+	unsigned long last = (iova - dma->iova + len - 1) >> shift;
+
+	lockdep_assert_held(&iommu->lock);
+	if (dma->bitmap)
+		type1_dirty_set(dma, first, last - first + 1);
+}
+
+/**
+ * type1_dirty_mark_all() - mark every page of every mapping dirty
+ * @iommu: the container, tracking
+ *
+ * For when the last group that writes without pinning leaves: from then on only pinned
+ * pages are reported, so everything it may have written is reported once now.
+ */
+void type1_dirty_mark_all(struct type1_iommu *iommu)
+{
+	struct type1_dma *dma;
+
+	lockdep_assert_held(&iommu->lock);
+	type1_for_each_dma(dma, iommu)
+		if (dma->bitmap && dma->size)
+			type1_dirty_set(dma, 0, type1_dirty_nbits(iommu, dma));
+}
+
+/* Copy a bitmap that starts on a u64 boundary of the user's; unset chunks become zeros. */
+static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, void __user *dst)
+{
+	size_t bytes = type1_dirty_bytes(nbits), off;
+
+	for (off = 0; off < bytes; off += TYPE1_DIRTY_CHUNK_BYTES) {
+		size_t len = min_t(size_t, bytes - off, TYPE1_DIRTY_CHUNK_BYTES);
+		unsigned long left;
+
+		if (test_bit(off / TYPE1_DIRTY_CHUNK_BYTES, dma->dirty_chunks))
+			left = copy_to_user(dst + off, (void *)dma->bitmap + off, len);
+		else
+			left = clear_user(dst + off, len);
+		if (left)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Source word @k of a bitmap of @nwords words, 0 past its end. */
+static u64 type1_dirty_word(struct type1_dma *dma, u64 k, u64 nwords)
+{
+	return k < nwords ? ((u64 *)dma->bitmap)[k] : 0;
+}
+
+/*
+ * Copy a bitmap @shift bits into the u64 at @dst, keeping the user's bits below @shift
+ * (the mapping before this one) and zeroing the rest of the last word.
+ */
+static int type1_dirty_copy_shifted(struct type1_dma *dma, u64 nbits,
+				    unsigned int shift, u64 __user *dst)
+{
+	u64 nwords = BITS_TO_U64(nbits), out = BITS_TO_U64(nbits + shift), k, left;
+	u64 *buf, first;
+	int ret = 0;
+
+	if (get_user(first, dst))
+		return -EFAULT;
+	buf = (u64 *)__get_free_page(GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	for (k = 0; k < out; k += left) {
+		u64 i;
+
+		left = min_t(u64, out - k, PAGE_SIZE / sizeof(u64));
+		for (i = 0; i < left; i++) {
+			u64 w = k + i;
+
+			buf[i] = type1_dirty_word(dma, w, nwords) << shift;
+			if (w)
+				buf[i] |= type1_dirty_word(dma, w - 1, nwords) >> (64 - shift);
+			else
+				buf[i] |= first & GENMASK_ULL(shift - 1, 0);
+		}
+		if (copy_to_user(dst + k, buf, left * sizeof(u64))) {
+			ret = -EFAULT;
+			break;
+		}
+		cond_resched();
+	}
+	free_page((unsigned long)buf);
+	return ret;
+}
+
+/**
+ * type1_dirty_report() - write a mapping's dirty bits into a user bitmap
+ * @iommu: the container, tracking
+ * @dma: the mapping, inside the range the bitmap describes
+ * @bitmap: the user's bitmap
+ * @base_iova: the IOVA of bit 0 of @bitmap
+ *
+ * Return: 0 or -EFAULT/-ENOMEM.
+ */
+int type1_dirty_report(struct type1_iommu *iommu, struct type1_dma *dma,
+		       u64 __user *bitmap, dma_addr_t base_iova)
+{
+	unsigned long pgshift = type1_dirty_shift(iommu);
+	u64 nbits = type1_dirty_nbits(iommu, dma);
+	u64 offset = (dma->iova - base_iova) >> pgshift;
+	unsigned int shift = offset % 64;
+
+	lockdep_assert_held(&iommu->lock);
+	if (iommu->num_non_pinned_groups && dma->iommu_mapped)
+		type1_dirty_set(dma, 0, nbits);
+
+	if (shift)
+		return type1_dirty_copy_shifted(dma, nbits, shift, bitmap + offset / 64);
+	return type1_dirty_copy(dma, nbits, bitmap + offset / 64);
+}
+
+/* After a read: clear what was reported, mark again what stays pinned. */
+static void type1_dirty_reset(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	size_t bytes = type1_dirty_bytes(type1_dirty_nbits(iommu, dma));
+	unsigned long c, nchunks = DIV_ROUND_UP(bytes, TYPE1_DIRTY_CHUNK_BYTES);
+
+	for_each_set_bit(c, dma->dirty_chunks, nchunks) {
+		size_t off = c * TYPE1_DIRTY_CHUNK_BYTES;
+
+		memset((void *)dma->bitmap + off, 0,
+		       min_t(size_t, bytes - off, TYPE1_DIRTY_CHUNK_BYTES));
+	}
+	bitmap_zero(dma->dirty_chunks, nchunks);
+	type1_dirty_mark_pins(iommu, dma);
+}
+
+/**
+ * type1_dirty_get() - VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP over [iova, iova + size)
+ * @iommu: the container, tracking
+ * @bitmap: the user's bitmap, large enough (checked by the caller)
+ * @iova: first IOVA, aligned
+ * @size: bytes, aligned, not zero, not wrapping
+ *
+ * The range must not bisect a mapping. Mappings are reported then reset one by one.
+ *
+ * Return: 0, -EINVAL for a bisected mapping, -EFAULT.
+ */
+int type1_dirty_get(struct type1_iommu *iommu, u64 __user *bitmap,
+		    dma_addr_t iova, u64 size)
+{
+	dma_addr_t last = iova + size - 1;
+	struct type1_dma *dma;
+	int ret;
+
+	lockdep_assert_held(&iommu->lock);
+	dma = type1_dma_first(iommu, iova, iova);
+	if (dma && dma->iova != iova)
+		return -EINVAL;
+	dma = type1_dma_first(iommu, last, last);
+	if (dma && type1_dma_last(dma) != last)
+		return -EINVAL;
+
+	for (dma = type1_dma_first(iommu, iova, last); dma && dma->iova <= last;
+	     dma = type1_dma_next(dma)) {
+		ret = type1_dirty_report(iommu, dma, bitmap, iova);
+		if (ret)
+			return ret;
+		type1_dirty_reset(iommu, dma);
+	}
+	return 0;
+}
+
+/**
+ * type1_dirty_check_size() - is a user bitmap of @bitmap_size bytes right for @npages
+ * @npages: pages the bitmap describes
+ * @bitmap_size: its size in bytes
+ *
+ * Return: 0 or -EINVAL (no pages, too short, over the advertised maximum).
+ */
+int type1_dirty_check_size(u64 npages, u64 bitmap_size)
+{
+	if (!npages || !bitmap_size || bitmap_size > TYPE1_DIRTY_SIZE_MAX ||
+	    bitmap_size < TYPE1_DIRTY_BITMAP_BYTES(npages))
+		return -EINVAL;
+	return 0;
+}

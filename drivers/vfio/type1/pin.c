@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Pinning user memory and charging it to RLIMIT_MEMLOCK.
+ *
+ * Two kinds of pins:
+ *  - mapping pins (type1_pin_map()): MAP_DMA in a container with IOMMU domains pins the whole
+ *    range in large batches (pin_user_pages_fast(), which takes a huge page or large folio
+ *    at once) and hands physically contiguous runs to a map callback, so that the IOMMU gets
+ *    the largest runs the memory allows. Nothing records them: the IOMMU page table is the
+ *    record, and domain.c finds them again with iova_to_phys.
+ *  - external pins (type1_pin_external()): one page for a vendor driver, kept in dma->pins
+ *    with a count of its callers.
+ * Accounting: every pinned page that is not reserved (no struct page, PageReserved, the zero
+ * page) is charged once to dma->mm, even if both kinds pin it: a mapping pin skips pages
+ * that already have an external pin, and unmapping keeps the charge of those.
+ * Pages that are not backed by struct page (VM_PFNMAP, e.g. another device's BAR) are
+ * mapped one at a time and never charged nor unpinned.
+ * Locking: callers hold iommu->lock; this file takes the mmap_lock of dma->mm inside it.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "type1.h"
+
+/* Pages asked from GUP at a time: 8 MiB of 4 KiB pages, four huge pages. */
+#define TYPE1_PIN_BATCH		2048
+
+/**
+ * type1_pfn_is_reserved() - is @pfn a page we neither pin nor charge
+ * @pfn: a page frame number from GUP, follow_pte() or the IOMMU
+ *
+ * Return: true for a pfn without a struct page or with PageReserved (the zero page too).
+ */
+bool type1_pfn_is_reserved(unsigned long pfn)
+{
+	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
+/**
+ * type1_mm_acct() - charge or uncharge pinned pages to an mm
+ * @task: whose RLIMIT_MEMLOCK applies
+ * @mm: the mm charged, referenced by the caller
+ * @lock_cap: @task had CAP_IPC_LOCK: no limit
+ * @npage: pages to charge, negative to uncharge
+ *
+ * Return: 0, -ENOMEM over RLIMIT_MEMLOCK, -EINTR if killed while waiting.
+ */
+int type1_mm_acct(struct task_struct *task, struct mm_struct *mm, bool lock_cap,
+		  long npage)
+{
+	int ret = mmap_write_lock_killable(mm);
+
+	if (ret)
+		return ret;
+	ret = __account_locked_vm(mm, abs(npage), npage > 0, task, lock_cap);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/**
+ * type1_lock_acct() - charge or uncharge pinned pages to the mapping's mm
+ * @dma: the mapping whose task and mm are charged
+ * @npage: pages to charge, negative to uncharge
+ * @async: the caller may not run in the context of dma->mm's task
+ *
+ * Return: 0, -ESRCH if the mm is gone (async only), -ENOMEM over RLIMIT_MEMLOCK.
+ */
+int type1_lock_acct(struct type1_dma *dma, long npage, bool async)
+{
+	struct mm_struct *mm = dma->mm;
+	int ret;
+
+	if (!npage)
+		return 0;
+	if (async && !mmget_not_zero(mm))
+		return -ESRCH;
+
+	ret = type1_mm_acct(dma->task, mm, dma->lock_cap, npage);
+	if (!ret)
+		dma->locked_vm += npage;
+
+	if (async)
+		mmput(mm);
+	return ret;
+}
+
+/**
+ * type1_unpin_pfns() - drop the mapping pins of a physically contiguous run
+ * @dma: the mapping the run belongs to
+ * @pfn: first page frame
+ * @npage: pages in the run
+ *
+ * Pages of a large folio are unpinned together, and dirtied if the mapping was writable.
+ * Reserved pfns inside the run are skipped.
+ */
+void type1_unpin_pfns(struct type1_dma *dma, unsigned long pfn, long npage)
+{
+	bool dirty = dma->prot & IOMMU_WRITE;
+	unsigned long end = pfn + npage;
+
+	while (pfn < end) {
+		unsigned long first = pfn;
+
+		if (type1_pfn_is_reserved(pfn)) {
+			pfn++;
+			continue;
+		}
+		while (pfn < end && !type1_pfn_is_reserved(pfn))
+			pfn++;
+		unpin_user_page_range_dirty_lock(pfn_to_page(first), pfn - first,
+						 dirty);
+	}
+}
+
+/**
+ * type1_pins_in_range() - count the external pins of a range of a mapping
+ * @dma: the mapping
+ * @iova: first IOVA of the range
+ * @npage: pages in the range
+ *
+ * Return: the number of pages of the range pinned for vendor drivers that are charged.
+ */
+long type1_pins_in_range(struct type1_dma *dma, dma_addr_t iova, long npage)
+{
+	unsigned long first = (iova - dma->iova) >> PAGE_SHIFT;
+	struct type1_pin *pin;
+	unsigned long idx;
+	long n = 0;
+
+	if (xa_empty(&dma->pins))
+		return 0;
+	xa_for_each_range(&dma->pins, idx, pin, first, first + npage - 1)
+		if (!type1_pfn_is_reserved(pin->pfn))
+			n++;
+	return n;
+}
+
+/*
+ * A page not reachable by GUP: an mmap of MMIO (VM_PFNMAP). Fault it in if needed and read
+ * its pfn from the page table. Called with the mmap_lock held for read.
+ * Return: 0, -ENXIO if @vaddr is not in a VM_PFNMAP vma, or another -errno.
+ */
+static int type1_follow_pfnmap(struct mm_struct *mm, unsigned long vaddr,
+			       bool write, unsigned long *pfn)
+{
+	struct vm_area_struct *vma;
+	spinlock_t *ptl;
+	pte_t *ptep;
+	int ret;
+
+again:
+	vma = vma_lookup(mm, vaddr);
+	if (!vma || !(vma->vm_flags & VM_PFNMAP))
+		return -ENXIO;
+
+	ret = follow_pte(mm, vaddr, &ptep, &ptl);
+	if (ret) {
+		bool unlocked = false;
+
+		ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE |
+				       (write ? FAULT_FLAG_WRITE : 0), &unlocked);
+		if (unlocked)
+			goto again;
+		if (ret)
+			return ret;
+		ret = follow_pte(mm, vaddr, &ptep, &ptl);
+		if (ret)
+			return ret;
+	}
+
+	if (write && !pte_write(*ptep))
+		ret = -EFAULT;
+	else
+		*pfn = pte_pfn(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return ret;
+}
+
+/*
+ * Pin up to @npage pages at @vaddr of dma->mm into @pages. When GUP cannot pin the first
+ * page because it lies in a VM_PFNMAP vma, its pfn is returned in *@pfn with *@pfnmap set
+ * (one page, nothing pinned). Zero pages are unpinned at once: they count as reserved.
+ *
+ * Return: pages obtained (> 0) or the -errno of GUP.
+ */
+static long type1_gup(struct type1_dma *dma, unsigned long vaddr, long npage,
+		      struct page **pages, bool *pfnmap, unsigned long *pfn)
+{
+	unsigned int flags = FOLL_LONGTERM;
+	struct mm_struct *mm = dma->mm;
+	bool local = current->mm == mm;
+	long ret, i;
+	int err;
+
+	if (dma->prot & IOMMU_WRITE)
+		flags |= FOLL_WRITE;
+	*pfnmap = false;
+
+	if (local) {
+		ret = pin_user_pages_fast(vaddr, npage, flags, pages);
+		if (ret > 0)
+			goto got;
+	} else if (!mmget_not_zero(mm)) {
+		return -ESRCH;
+	}
+
+	mmap_read_lock(mm);
+	if (!local)
+		ret = pin_user_pages_remote(mm, vaddr, npage, flags, pages,
+					    NULL, NULL);
+	if (ret <= 0) {
+		err = type1_follow_pfnmap(mm, untagged_addr(vaddr),
+					  dma->prot & IOMMU_WRITE, pfn);
+		*pfnmap = !err;
+		if (err != -ENXIO)
+			ret = err ? err : 1;
+		else if (!ret)
+			ret = -EFAULT;
+	}
+	mmap_read_unlock(mm);
+	if (!local)
+		mmput(mm);
+	if (ret <= 0 || *pfnmap)
+		return ret;
+got:
+	for (i = 0; i < ret; i++)
+		if (unlikely(is_zero_pfn(page_to_pfn(pages[i]))))
+			unpin_user_page(pages[i]);
+	return ret;
+}
+
+/* Pages of a run at @iova that a mapping pin charges: those without an external pin. */
+static long type1_run_charge(struct type1_dma *dma, dma_addr_t iova, long npage,
+			     bool rsvd)
+{
+	if (rsvd)
+		return 0;
+	return npage - type1_pins_in_range(dma, iova, npage);
+}
+
+/* A run of physically contiguous pages of one kind, pinned and charged, not yet mapped. */
+struct type1_run {
+	dma_addr_t iova;
+	unsigned long pfn;
+	long npage;
+	bool rsvd;
+};
+
+struct type1_pin_ctx {
+	struct type1_dma *dma;
+	int (*map)(void *arg, struct type1_dma *dma, dma_addr_t iova,
+			     unsigned long pfn, long npage);
+	void *arg;
+	struct type1_run run;
+	long mapped;		/* pages mapped so far, from the first IOVA */
+};
+
+/* Undo the pin and the charge of the pending run. */
+static void type1_run_drop(struct type1_pin_ctx *ctx)
+{
+	struct type1_run *run = &ctx->run;
+
+	if (!run->npage)
+		return;
+	type1_lock_acct(ctx->dma, -type1_run_charge(ctx->dma, run->iova,
+						    run->npage, run->rsvd), true);
+	if (!run->rsvd)
+		type1_unpin_pfns(ctx->dma, run->pfn, run->npage);
+	run->npage = 0;
+}
+
+/* Map the pending run; on failure it is dropped. */
+static int type1_run_flush(struct type1_pin_ctx *ctx)
+{
+	struct type1_run *run = &ctx->run;
+	int ret;
+
+	if (!run->npage)
+		return 0;
+	ret = ctx->map(ctx->arg, ctx->dma, run->iova, run->pfn, run->npage);
+	if (ret) {
+		type1_run_drop(ctx);
+		return ret;
+	}
+	ctx->mapped += run->npage;
+	run->iova += run->npage << PAGE_SHIFT;
+	run->npage = 0;
+	return 0;
+}
+
+/* Append one pinned pfn to the run, mapping the run first if the pfn does not extend it. */
+static int type1_run_add(struct type1_pin_ctx *ctx, unsigned long pfn, bool rsvd)
+{
+	struct type1_run *run = &ctx->run;
+	int ret;
+
+	if (run->npage && pfn == run->pfn + run->npage && rsvd == run->rsvd &&
+	    !type1_disable_hugepages) {
+		run->npage++;
+		return 0;
+	}
+	ret = type1_run_flush(ctx);
+	if (ret)
+		return ret;
+	run->pfn = pfn;
+	run->rsvd = rsvd;
+	run->npage = 1;
+	return 0;
+}
+
+/* Pages of @pages at @iova that a mapping pin charges. */
+static long type1_batch_charge(struct type1_dma *dma, dma_addr_t iova,
+			       struct page **pages, long n)
+{
+	long i, charge = 0;
+
+	for (i = 0; i < n; i++)
+		charge += type1_run_charge(dma, iova + (i << PAGE_SHIFT), 1,
+					   type1_pfn_is_reserved(page_to_pfn(pages[i])));
+	return charge;
+}
+
+static void type1_batch_unpin(struct page **pages, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (!type1_pfn_is_reserved(page_to_pfn(pages[i])))
+			unpin_user_page(pages[i]);
+}
+
+/* Charge a freshly pinned batch at @iova, then append its pages to the run. */
+static int type1_pin_batch(struct type1_pin_ctx *ctx, dma_addr_t iova,
+			   struct page **pages, long n)
+{
+	struct type1_dma *dma = ctx->dma;
+	long i;
+	int ret;
+
+	ret = type1_lock_acct(dma, type1_batch_charge(dma, iova, pages, n), false);
+	if (ret) {
+		if (ret == -ENOMEM)
+			pr_warn("vfio_iommu_type1: %s (%d) RLIMIT_MEMLOCK (%lu) exceeded\n",
+				dma->task->comm, task_pid_nr(dma->task),
+				task_rlimit(dma->task, RLIMIT_MEMLOCK));
+		type1_batch_unpin(pages, n);
+		return ret;
+	}
+
+	for (i = 0; i < n; i++) {
+		ret = type1_run_add(ctx, page_to_pfn(pages[i]),
+				    type1_pfn_is_reserved(page_to_pfn(pages[i])));
+		if (ret)
+			goto err_rest;
+	}
+	return 0;
+
+err_rest:
+	pages += i;
+	iova += i << PAGE_SHIFT;
+	type1_lock_acct(dma, -type1_batch_charge(dma, iova, pages, n - i), true);
+	type1_batch_unpin(pages, n - i);
+	return ret;
+}
+
+/**
+ * type1_pin_map() - pin a range of a mapping and map it in contiguous runs
+ * @dma: the mapping; its vaddr, prot, task and mm are used
+ * @iova: first IOVA to pin, inside @dma
+ * @npage: pages to pin
+ * @map: called for each physically contiguous run of pinned pages of one kind
+ * @arg: passed to @map
+ * @mapped: set to the pages mapped from @iova on, on success and on failure
+ *
+ * Pages are charged to dma->mm before they are mapped. On failure, what was pinned and not
+ * mapped is unpinned and uncharged; the runs mapped before stay mapped, pinned and charged
+ * for the caller to undo.
+ *
+ * Return: 0 or -errno (-ENOMEM over RLIMIT_MEMLOCK, -EFAULT for a bad address).
+ */
+int type1_pin_map(struct type1_dma *dma, dma_addr_t iova, long npage,
+		  int (*map)(void *arg, struct type1_dma *dma, dma_addr_t iova,
+			     unsigned long pfn, long npage),
+		  void *arg, long *mapped)
+{
+	struct type1_pin_ctx ctx = {
+		.dma = dma, .map = map, .arg = arg, .run.iova = iova,
+	};
+	long done = 0, batch = min_t(long, npage, TYPE1_PIN_BATCH);
+	unsigned long vaddr = dma->vaddr + (iova - dma->iova);
+	struct page **pages;
+	int ret = 0;
+
+	*mapped = 0;
+	pages = kvmalloc_array(batch, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (done < npage) {
+		unsigned long pfn;
+		bool pfnmap;
+		long n;
+
+		cond_resched();
+		n = type1_gup(dma, vaddr + (done << PAGE_SHIFT),
+			      min(npage - done, batch), pages, &pfnmap, &pfn);
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		if (pfnmap)
+			ret = type1_run_add(&ctx, pfn, true);
+		else
+			ret = type1_pin_batch(&ctx, iova + (done << PAGE_SHIFT),
+					      pages, n);
+		if (ret)
+			break;
+		done += n;
+	}
+	if (ret)
+		type1_run_drop(&ctx);
+	else
+		ret = type1_run_flush(&ctx);
+
+	kvfree(pages);
+	*mapped = ctx.mapped;
+	return ret;
+}
+
+/**
+ * type1_pin_external() - pin one page of a mapping for a vendor driver
+ * @dma: the mapping
+ * @iova: the page's IOVA
+ * @acct: charge the page (no IOMMU domain pins the mapping)
+ * @pfn: set to the page frame
+ *
+ * A page pinned again only gains a reference.
+ *
+ * Return: 0, -EINVAL for memory without a struct page, -ENOMEM, -EFAULT, -ENODEV.
+ */
+int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
+		       unsigned long *pfn)
+{
+	unsigned long vaddr = dma->vaddr + (iova - dma->iova);
+	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
+	unsigned int flags = FOLL_LONGTERM;
+	struct mm_struct *mm = dma->mm;
+	struct type1_pin *pin;
+	struct page *page;
+	long ret;
+
+	pin = xa_load(&dma->pins, idx);
+	if (pin) {
+		pin->refs++;
+		*pfn = pin->pfn;
+		return 0;
+	}
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
+	if (!mmget_not_zero(mm)) {
+		ret = -ENODEV;
+		goto err_free;
+	}
+	if (dma->prot & IOMMU_WRITE)
+		flags |= FOLL_WRITE;
+
+	mmap_read_lock(mm);
+	ret = pin_user_pages_remote(mm, vaddr, 1, flags, &page, NULL, NULL);
+	if (ret == 1) {
+		pin->pfn = page_to_pfn(page);
+		ret = 0;
+	} else {
+		int err = type1_follow_pfnmap(mm, untagged_addr(vaddr),
+					      dma->prot & IOMMU_WRITE, &pin->pfn);
+
+		if (err != -ENXIO)
+			ret = err;
+		else if (!ret)
+			ret = -EFAULT;
+		if (!ret && !pfn_valid(pin->pfn))
+			ret = -EINVAL;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	if (ret)
+		goto err_free;
+
+	if (acct && !type1_pfn_is_reserved(pin->pfn)) {
+		ret = type1_lock_acct(dma, 1, true);
+		if (ret)
+			goto err_unpin;
+	}
+	pin->refs = 1;
+	ret = xa_err(xa_store(&dma->pins, idx, pin, GFP_KERNEL_ACCOUNT));
+	if (ret)
+		goto err_unacct;
+	*pfn = pin->pfn;
+	return 0;
+
+err_unacct:
+	if (acct && !type1_pfn_is_reserved(pin->pfn))
+		type1_lock_acct(dma, -1, true);
+err_unpin:
+	if (!type1_pfn_is_reserved(pin->pfn))
+		unpin_user_page(pfn_to_page(pin->pfn));
+err_free:
+	kfree(pin);
+	return ret;
+}
+
+/**
+ * type1_unpin_external() - drop one vendor-driver reference to a pinned page
+ * @dma: the mapping
+ * @iova: the page's IOVA
+ *
+ * Return: 1 if the page was unpinned and its charge may be dropped, else 0.
+ */
+long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova)
+{
+	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
+	struct type1_pin *pin = xa_load(&dma->pins, idx);
+	bool charged;
+
+	if (!pin || --pin->refs)
+		return 0;
+
+	xa_erase(&dma->pins, idx);
+	charged = !type1_pfn_is_reserved(pin->pfn);
+	if (charged)
+		unpin_user_page_range_dirty_lock(pfn_to_page(pin->pfn), 1,
+						 dma->prot & IOMMU_WRITE);
+	kfree(pin);
+	return charged;
+}
