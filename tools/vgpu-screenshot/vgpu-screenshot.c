@@ -168,11 +168,11 @@ static void write_png(const char *path, const struct vfio_device_gfx_plane_info 
 		die("close %s", path);
 }
 
-static void usage(void)
+static void usage_exit(const char *prog)
 {
-	fprintf(stderr, "usage: vgpu-screenshot [-r] [-v] UUID OUT.png\n"
+	fprintf(stderr, "usage: %s [-r] [-v] UUID OUT.png\n"
 		"  -r  read the region plane instead of the dma-buf plane\n"
-		"  -v  print the plane\n");
+		"  -v  print the plane\n", prog);
 	exit(1);
 }
 
@@ -190,10 +190,10 @@ int main(int argc, char **argv)
 		else if (opt == 'v')
 			verbose = 1;
 		else
-			usage();
+			usage_exit(argv[0]);
 	}
 	if (argc - optind != 2 || uuid_parse(argv[optind], parsed))
-		usage();
+		usage_exit(argv[0]);
 	errno = 0;
 	vfio_open(&u, argv[optind]);
 	if (query_plane(&u, use_region ? VFIO_GFX_PLANE_TYPE_REGION : VFIO_GFX_PLANE_TYPE_DMABUF,

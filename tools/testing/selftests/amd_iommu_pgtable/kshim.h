@@ -7,7 +7,8 @@
  *
  * Table pages come from posix_memalign() so valgrind sees every leak,
  * double free and use after free; a small hash maps them to their struct page.
- * "Physical" addresses are the virtual ones.
+ * "Physical" addresses are the virtual ones. The shim's globals (that hash,
+ * sme_me_mask, the module's init and exit) and main() live in kshim.c.
  */
 #ifndef KSHIM_H
 #define KSHIM_H
@@ -42,8 +43,9 @@ typedef unsigned int gfp_t;
 #define min(a, b)		((a) < (b) ? (a) : (b))
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
-#define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
-#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+/* one untorn access the compiler may not merge, split or drop: a relaxed atomic */
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define dma_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d)	__builtin_mul_overflow(a, b, d)
@@ -57,8 +59,11 @@ typedef unsigned int gfp_t;
 #define MODULE_DESCRIPTION(s)
 #define MODULE_PARM_DESC(n, s)
 #define module_param(n, t, p)
-#define module_exit(fn)		void (*shim_module_exit)(void) = fn;
-#define module_init(fn)		int main(void) { return fn() ? 1 : 0; }
+/* the module's init and exit, called by main() in kshim.c */
+extern int (*shim_module_init)(void);
+extern void (*shim_module_exit)(void);
+#define module_init(fn)		int (*shim_module_init)(void) = fn
+#define module_exit(fn)		void (*shim_module_exit)(void) = fn
 
 static inline unsigned long __ffs(unsigned long x) { return __builtin_ctzl(x); }
 static inline unsigned long __ffs64(u64 x) { return __builtin_ctzll(x); }
@@ -117,8 +122,7 @@ struct page {
 	void *virt;
 	struct page *hnext;
 };
-/* weak: one table shared by every file including this header */
-__attribute__((weak)) struct page *shim_page_hash[SHIM_PAGE_BUCKETS];
+extern struct page *shim_page_hash[SHIM_PAGE_BUCKETS];
 
 static inline struct page **shim_bucket(const void *virt)
 {
@@ -131,7 +135,7 @@ static inline struct page *virt_to_page(const void *virt)
 	for (p = *shim_bucket(virt); p; p = p->hnext)
 		if (p->virt == virt)
 			return p;
-	fprintf(stderr, "virt_to_page: %p is not a page\n", virt);
+	fprintf(stderr, "%s: %p is not a page\n", __func__, virt);
 	abort();
 }
 static inline unsigned long get_zeroed_page(gfp_t gfp)
@@ -168,7 +172,7 @@ static inline phys_addr_t virt_to_phys(const void *v) { return (uintptr_t)v; }
 static inline void *phys_to_virt(phys_addr_t pa) { return (void *)(uintptr_t)pa; }
 
 /* SME: the kernel's mask, zero here as on a machine without SME */
-__attribute__((weak)) u64 sme_me_mask;
+extern u64 sme_me_mask;
 
 /* include/linux/iommu.h and io-pgtable.h, the parts used */
 #define IOMMU_READ		(1 << 0)

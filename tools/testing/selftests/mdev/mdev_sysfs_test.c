@@ -111,7 +111,8 @@ TEST_F(mdev_type, attributes)
 {
 	char buf[256];
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	ASSERT_EQ(0, sysfs_read(strcat(strcpy(buf, self->type), "/device_api"), buf, sizeof(buf)));
 	EXPECT_STREQ("vfio-pci", buf);
@@ -130,7 +131,8 @@ TEST_F(mdev_type, file_modes)
 	char path[PATH_MAX];
 	int fd;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	snprintf(path, sizeof(path), "%s/create", self->type);
 	fd = open(path, O_RDONLY);
@@ -147,7 +149,8 @@ TEST_F(mdev_type, file_modes)
 
 TEST_F(mdev_type, malformed_uuids)
 {
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	mdev_create_err(EINVAL, "empty_line", "\n");
 	mdev_create_err(EINVAL, "short", "1234");
@@ -166,7 +169,8 @@ TEST_F(mdev_type, create_and_remove)
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	mdev_create("create_newline", UUID_A "\n");
 	ASSERT_TRUE(mdev_exists(UUID_A));
@@ -199,7 +203,8 @@ TEST_F(mdev_type, create_and_remove)
 
 TEST_F(mdev_type, quirky_but_stock)
 {
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	/* Like stock: 36 characters of UUID plus any one character, any case */
 	mdev_create("create_no_newline", UUID_A);
@@ -217,7 +222,8 @@ TEST_F(mdev_type, quirky_but_stock)
 
 TEST_F(mdev_type, duplicates)
 {
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	mdev_create("dup_first", UUID_A "\n");
 	mdev_create_err(EEXIST, "dup_same", UUID_A "\n");
@@ -239,7 +245,8 @@ TEST_F(mdev_type, remove_twice_one_fd)
 	ssize_t n;
 	int fd;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	mdev_create("twice_create", UUID_A "\n");
 	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/remove", UUID_A);
@@ -260,7 +267,8 @@ TEST_F(mdev_type, exhaust_instances)
 	long i, n = self->avail;
 	int e;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	ASSERT_LT(n, 64);
 	for (i = 0; i < n; i++) {

@@ -57,7 +57,8 @@ TEST_F(mdev_vfio, device_info)
 {
 	struct vfio_device_info info;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	device_get_info(self->m.device, &info);
 	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
@@ -69,7 +70,8 @@ TEST_F(mdev_vfio, device_info_short_argsz)
 {
 	struct vfio_device_info info;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	device_get_info_err(EINVAL, self->m.device, &info, 4);
 }
@@ -82,7 +84,8 @@ TEST_F(mdev_vfio, config_space)
 	const char *want = getenv("MDEV_PCI_ID");
 	__u32 id = 0;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	ASSERT_EQ(0, ioctl(self->m.device, VFIO_DEVICE_GET_REGION_INFO, &reg));
 	ASSERT_LE(64, reg.size);
@@ -101,7 +104,8 @@ TEST_F(mdev_vfio, second_mdev_same_container)
 	struct vfio_mdev m2;
 	int err;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	if (!uuid2)
 		SKIP(return, "MDEV_UUID2 not set");
@@ -118,7 +122,8 @@ TEST_F(mdev_vfio, second_mdev_other_container)
 	struct vfio_mdev m2;
 	int container2 = -1, err;
 
-	SKIP_IF_SETUP_SKIPPED();
+	if (setup_skipped(_metadata))
+		return;
 
 	if (!uuid2)
 		SKIP(return, "MDEV_UUID2 not set");

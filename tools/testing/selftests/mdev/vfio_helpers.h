@@ -18,17 +18,22 @@ struct vfio_mdev {
 
 static inline int vfio_container_open(int *container)
 {
-	int fd = open("/dev/vfio/vfio", O_RDWR);
+	int fd = open("/dev/vfio/vfio", O_RDWR), err;
 
 	if (fd < 0)
 		return errno;
 	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
 	    ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
-		close(fd);
-		return ENOTSUP;
+		errno = ENOTSUP;
+		goto err_close;
 	}
 	*container = fd;
 	return 0;
+
+err_close:
+	err = errno;
+	close(fd);
+	return err;
 }
 
 static inline int mdev_group_path(const char *uuid, char *path, size_t size)

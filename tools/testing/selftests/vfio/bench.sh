@@ -5,7 +5,7 @@
 # vfio_iommu_type1, then on the stock one, in the same boot. Prints "# bench" lines.
 set -u
 cd "$(dirname "$0")" || exit 2
-# shellcheck source=stack.sh
+# shellcheck source-path=SCRIPTDIR
 . ./stack.sh
 
 benches=${*:-map4k bitmap32g phys1g-thp phys1g-4k}

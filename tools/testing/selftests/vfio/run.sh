@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")" || exit 2
 
-# shellcheck source=stack.sh
+# shellcheck source-path=SCRIPTDIR
 . ./stack.sh
 
 run_tests() {

@@ -109,20 +109,26 @@ FIXTURE_TEARDOWN(dirty)
 	EXPECT_EQ(self->locked_kb, t1_locked_kb());
 }
 
-/* Type1 (v1) containers have no dirty tracking: every request is -EACCES. */
-#define REQUIRE_V2(fd)							\
-	do {								\
-		if (variant->type == VFIO_TYPE1_IOMMU) {		\
-			dirty_err(EACCES, fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START); \
-			dirty_err(EACCES, fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP); \
-			return;						\
-		}							\
-	} while (0)
+/*
+ * Type1 (v1) containers have no dirty tracking: every request is -EACCES. Checks that
+ * on a v1 container and returns false there; test bodies stop when it does.
+ */
+static bool dirty_tracking(struct __test_metadata *_metadata, int type, int fd)
+{
+	if (type != VFIO_TYPE1_IOMMU)
+		return true;
+	dirty_err(EACCES, fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	dirty_err(EACCES, fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+	return false;
+}
 
-#define REQUIRE_VGPU()	do {						\
-	if (!self->vgpu)						\
-		SKIP(return, "the vGPU sample is not loaded (mtty pins nothing)"); \
-} while (0)
+/* The device-driven tests need the vGPU sample; with mtty they SKIP. */
+static bool vgpu_loaded(struct __test_metadata *_metadata, bool vgpu)
+{
+	if (vgpu)
+		return true;
+	SKIP(return false, "the vGPU sample is not loaded (mtty pins nothing)");
+}
 
 TEST_F(dirty, start_stop_get)
 {
@@ -130,7 +136,8 @@ TEST_F(dirty, start_stop_get)
 	uint64_t bm[4] = { ~0ULL, ~0ULL, ~0ULL, ~0ULL };
 	void *buf = t1_mmap(64 * SZ_4K);
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	ASSERT_NE(NULL, buf);
 	dma_map(fd, IOVA_BASE, buf, 64 * SZ_4K);
 	dirty_start(fd);
@@ -149,7 +156,8 @@ TEST_F(dirty, get_without_start)
 	uint64_t bm = 0;
 	void *buf = t1_mmap(SZ_4K);
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dma_map(fd, IOVA_BASE, buf, SZ_4K);
 	dirty_get_err(EINVAL, fd, IOVA_BASE, SZ_4K, SZ_4K, &bm, 8);
 	dma_unmap(fd, IOVA_BASE, SZ_4K);
@@ -160,7 +168,8 @@ TEST_F(dirty, start_twice)
 {
 	int fd = self->env.container;
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dirty_start(fd);
 	dirty_start(fd);
 	dirty_stop(fd);
@@ -172,7 +181,8 @@ TEST_F(dirty, bad_flags)
 	int fd = self->env.container;
 	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d) };
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dirty_err(EINVAL, fd, 0);
 	dirty_err(EINVAL, fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
 		  VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
@@ -195,7 +205,8 @@ TEST_F(dirty, wrong_pgsize)
 	uint64_t bm[8] = {};
 	void *buf = t1_mmap(SZ_2M);
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dma_map(fd, IOVA_BASE, buf, SZ_2M);
 	dirty_start(fd);
 	dirty_get_err(EINVAL, fd, IOVA_BASE, SZ_2M, 2 * SZ_4K, bm, sizeof(bm));
@@ -212,7 +223,8 @@ TEST_F(dirty, short_bitmap)
 	uint64_t bm[8] = {};
 	void *buf = t1_mmap(SZ_2M);
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dma_map(fd, IOVA_BASE, buf, SZ_2M);
 	dirty_start(fd);
 	/* 512 pages need 64 bytes */
@@ -238,7 +250,8 @@ TEST_F(dirty, unmap_bitmap)
 	uint64_t bm[8], unmapped = 0, size;
 	void *buf = t1_mmap(SZ_2M);
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dma_map(fd, IOVA_BASE, buf, SZ_2M);
 	/* not tracking */
 	ASSERT_EQ(-EINVAL, __dma_unmap_bitmap(fd, IOVA_BASE, SZ_2M, SZ_4K, bm, 64, NULL));
@@ -263,9 +276,10 @@ TEST_F(dirty, ranges)
 	int fd = self->env.container;
 	unsigned int i;
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dirty_start(fd);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t size = sizes[i], bytes = t1_bitmap_bytes(size);
 		uint64_t *bm = malloc(bytes + 8);
 		void *buf = t1_mmap(size);
@@ -302,8 +316,10 @@ TEST_F(dirty, device_writes)
 	uint64_t bm[1];
 	char *buf;
 
-	REQUIRE_V2(fd);
-	REQUIRE_VGPU();
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
+	if (!vgpu_loaded(_metadata, self->vgpu))
+		return;
 	buf = t1_mmap(64 * SZ_4K);
 	memset(buf, 0, 64 * SZ_4K);
 	dma_map(fd, IOVA_BASE, buf, 64 * SZ_4K);
@@ -332,8 +348,10 @@ TEST_F(dirty, held_pins)
 	uint64_t bm[1];
 	char *buf;
 
-	REQUIRE_V2(fd);
-	REQUIRE_VGPU();
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
+	if (!vgpu_loaded(_metadata, self->vgpu))
+		return;
 	buf = t1_mmap(64 * SZ_4K);
 	memset(buf, 0, 64 * SZ_4K);
 	dma_map(fd, IOVA_BASE, buf, 64 * SZ_4K);
@@ -362,8 +380,10 @@ TEST_F(dirty, unmap_bitmap_device)
 	uint64_t bm[1], unmapped = 0;
 	char *buf;
 
-	REQUIRE_V2(fd);
-	REQUIRE_VGPU();
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
+	if (!vgpu_loaded(_metadata, self->vgpu))
+		return;
 	buf = t1_mmap(64 * SZ_4K);
 	memset(buf, 0, 64 * SZ_4K);
 	dma_map(fd, IOVA_BASE, buf, 32 * SZ_4K);
@@ -388,7 +408,8 @@ TEST_F(dirty, map_while_tracking)
 	uint64_t bm[1];
 	char *buf;
 
-	REQUIRE_V2(fd);
+	if (!dirty_tracking(_metadata, variant->type, fd))
+		return;
 	dirty_start(fd);
 	buf = t1_mmap(64 * SZ_4K);
 	memset(buf, 0, 64 * SZ_4K);

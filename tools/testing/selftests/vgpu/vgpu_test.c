@@ -240,33 +240,34 @@ TEST_F(vgpu, vram_mmap)
 	EXPECT_EQ(MAP_FAILED, bar);
 }
 
-static void ce_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(vgpu) *self,
-			 uint32_t ctrl)
+/* A copy through VRAM (mapped at @vram) and back into guest memory @mem, with @ctrl. */
+static void ce_roundtrip(struct __test_metadata *_metadata, struct vgpu_dev *v, uint8_t *mem,
+			 const uint8_t *vram, uint32_t ctrl)
 {
 	const uint32_t len = 3 * PAGE + 123, voff = 5 * PAGE + 77;
-	uint8_t *vram;
 
-	self->bar = mmap(NULL, self->vram, PROT_READ | PROT_WRITE, MAP_SHARED, self->v.device,
-			 0);
-	ASSERT_NE(MAP_FAILED, self->bar);
-	vram = self->bar;
-	fill(self->mem + 100, len, 9);
-	ASSERT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_TO_VRAM, IOVA + 100, voff, len, ctrl));
-	EXPECT_EQ(0, memcmp(vram + voff, self->mem + 100, len));
-	ASSERT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_FROM_VRAM, IOVA + MEMSZ / 2 + 1, voff, len,
-			    ctrl));
-	EXPECT_EQ(0, memcmp(self->mem + MEMSZ / 2 + 1, self->mem + 100, len));
-	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	fill(mem + 100, len, 9);
+	ASSERT_EQ(0, ce_run(v, VGPU_CE_CMD_TO_VRAM, IOVA + 100, voff, len, ctrl));
+	EXPECT_EQ(0, memcmp(vram + voff, mem + 100, len));
+	ASSERT_EQ(0, ce_run(v, VGPU_CE_CMD_FROM_VRAM, IOVA + MEMSZ / 2 + 1, voff, len, ctrl));
+	EXPECT_EQ(0, memcmp(mem + MEMSZ / 2 + 1, mem + 100, len));
+	EXPECT_EQ(0, mmio_rd32(v, VGPU_CE_PINNED));
 }
 
 TEST_F(vgpu, ce_copy_dma_rw)
 {
-	ce_roundtrip(_metadata, self, 0);
+	self->bar = mmap(NULL, self->vram, PROT_READ | PROT_WRITE, MAP_SHARED, self->v.device,
+			 0);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	ce_roundtrip(_metadata, &self->v, self->mem, self->bar, 0);
 }
 
 TEST_F(vgpu, ce_copy_pinned)
 {
-	ce_roundtrip(_metadata, self, VGPU_CE_CTRL_USE_PIN);
+	self->bar = mmap(NULL, self->vram, PROT_READ | PROT_WRITE, MAP_SHARED, self->v.device,
+			 0);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	ce_roundtrip(_metadata, &self->v, self->mem, self->bar, VGPU_CE_CTRL_USE_PIN);
 }
 
 TEST_F(vgpu, ce_errors)

@@ -18,8 +18,10 @@
 #include "../../../../../samples/vgpu/vgpu_regs.h"
 
 #define PAGE	4096
+/* VBE_DISPI_INDEX_VIDEO_MEMORY_64K: the VRAM size in 64 KiB units */
+#define DISPI_VIDEO_MEMORY_64K	0xa
 
-static volatile uint8_t *mmio;
+static uint8_t *mmio;	/* BAR2, touched only through the accessors below */
 static int n, failed;
 
 static void tap(int ok, const char *name)
@@ -28,9 +30,18 @@ static void tap(int ok, const char *name)
 	failed |= !ok;
 }
 
+/*
+ * MMIO accessors, as readl()/readw()/writel() in a driver: each is exactly one access of
+ * its width, which the compiler may not merge, split, reorder with another or drop.
+ */
 static uint32_t rd(uint32_t off)
 {
 	return *(volatile uint32_t *)(mmio + off);
+}
+
+static uint16_t rd16(uint32_t off)
+{
+	return *(volatile uint16_t *)(mmio + off);
 }
 
 static void wr(uint32_t off, uint32_t val)
@@ -120,7 +131,7 @@ int main(void)
 					  MAP_SHARED, fd, 0);
 	if (mmio == MAP_FAILED)
 		return printf("not ok 1 map BAR2\n"), 1;
-	vram = (uint32_t)*(volatile uint16_t *)(mmio + VGPU_DISPI_BASE + 0xa * 2) << 16;
+	vram = (uint32_t)rd16(VGPU_DISPI_BASE + DISPI_VIDEO_MEMORY_64K * 2) << 16;
 	tap(vram >= (4u << 20), "dispi reports the VRAM size through the trapped BAR");
 
 	a = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
