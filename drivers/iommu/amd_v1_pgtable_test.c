@@ -80,14 +80,16 @@ static void test_fail(struct test_ctx *ctx, int line, const char *what,
 	       (unsigned long long)a, (unsigned long long)b);
 }
 
-#define EXPECT_EQ(a, b) do {						\
-	u64 __a = (a), __b = (b);					\
-	if (__a != __b) {						\
-		test_fail(ctx, __LINE__, #a " == " #b, __a, __b);	\
-		goto out;						\
-	}								\
-} while (0)
+/* Checks return false on failure; the caller then jumps to its cleanup. */
+static bool expect_eq(struct test_ctx *ctx, int line, const char *what, u64 a, u64 b)
+{
+	if (a == b)
+		return true;
+	test_fail(ctx, line, what, a, b);
+	return false;
+}
 
+#define EXPECT_EQ(a, b) expect_eq(ctx, __LINE__, #a " == " #b, (a), (b))
 #define EXPECT(cond) EXPECT_EQ(!!(cond), 1)
 
 static u64 rnd(struct test_ctx *ctx)
@@ -403,15 +405,17 @@ static u64 __t_unmap(struct test_ctx *ctx, struct io_pgtable_ops *ops,
 }
 
 /* Unmap and expect what the model says */
-#define t_unmap(ops, iova, shift, count) do {				\
-	unsigned long __i = (iova);					\
-	unsigned int __s = (shift);					\
-	size_t __n = (count);						\
-	u64 __want = model_unmap(ctx, __i, __i + (BIT(__s) * __n - 1));	\
-	if (__t_unmap(ctx, ops, __i, __s, __n) != __want)		\
-		test_fail(ctx, __LINE__, "unmap at", __i, __s);		\
-	EXPECT(!ctx->failed);						\
-} while (0)
+static bool t_unmap_check(struct test_ctx *ctx, struct io_pgtable_ops *ops,
+			  unsigned long iova, unsigned int shift, size_t count)
+{
+	u64 want = model_unmap(ctx, iova, iova + (BIT(shift) * count - 1));
+
+	if (__t_unmap(ctx, ops, iova, shift, count) != want)
+		test_fail(ctx, __LINE__, "unmap at", iova, shift);
+	return !ctx->failed;
+}
+
+#define t_unmap(ops, iova, shift, count) t_unmap_check(ctx, ops, iova, shift, count)
 
 /* One IOVA: the table, the raw walker and the model must agree */
 static bool t_probe(struct test_ctx *ctx, struct io_pgtable_ops *ops,
@@ -482,19 +486,24 @@ static void test_sme_iova_to_phys_strips_mask(struct test_ctx *ctx)
 	ctx->me_mask = TEST_ME_MASK;
 	ctx->want_mask = TEST_ME_MASK;
 	ops = t_new(ctx, 3);
-	EXPECT(ops);
+	if (!EXPECT(ops))
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(shifts); i++) {
 		unsigned long iova = BIT(32) * (i + 1);
 		u64 pa = (0x1230ULL + i) << shifts[i];
 		u64 phys;
 
-		t_map(ops, iova, pa, shifts[i]);
+		if (!t_map(ops, iova, pa, shifts[i]))
+			goto out;
 		phys = ops->iova_to_phys(ops, iova + 0x10);
-		EXPECT_EQ(phys, pa + 0x10);
-		EXPECT_EQ(phys & TEST_ME_MASK, 0);
+		if (!EXPECT_EQ(phys, pa + 0x10))
+			goto out;
+		if (!EXPECT_EQ(phys & TEST_ME_MASK, 0))
+			goto out;
 	}
 	/* the raw walker requires the mask on the root and in every entry */
-	EXPECT(t_check(ctx, ops));
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -510,7 +519,8 @@ static void test_every_size_every_level(struct test_ctx *ctx)
 			unsigned long iovas[3] = { 0, reach - size + 1, reach + 1 };
 
 			ops = t_new(ctx, levels);
-			EXPECT(ops);
+			if (!EXPECT(ops))
+				goto out;
 			if (!(ctx->pgsize_bitmap & size)) {
 				t_free(ops);
 				ops = NULL;
@@ -529,20 +539,29 @@ static void test_every_size_every_level(struct test_ctx *ctx)
 					    shift, RW))
 					test_fail(ctx, levels, "map at", iova,
 						  shift);
-				EXPECT(!ctx->failed);
-				EXPECT(t_probe(ctx, ops, iova + size / 2));
+				if (!EXPECT(!ctx->failed))
+					goto out;
+				if (!EXPECT(t_probe(ctx, ops, iova + size / 2)))
+					goto out;
 				if (iova)
-					EXPECT(t_probe(ctx, ops, iova - 1));
+					if (!EXPECT(t_probe(ctx, ops, iova - 1)))
+						goto out;
 				if (iova + size)
-					EXPECT(t_probe(ctx, ops, iova + size));
-				EXPECT(t_check(ctx, ops));
+					if (!EXPECT(t_probe(ctx, ops, iova + size)))
+						goto out;
+				if (!EXPECT(t_check(ctx, ops)))
+					goto out;
 			}
 			/* whole pages, then in 4 KiB steps for the first one */
-			t_unmap(ops, 0, 12, size >> 12);
+			if (!t_unmap(ops, 0, 12, size >> 12))
+				goto out;
 			while (ctx->nr_maps)
-				t_unmap(ops, ctx->maps[0].iova, shift, 1);
-			EXPECT(t_check(ctx, ops));
-			EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+				if (!t_unmap(ops, ctx->maps[0].iova, shift, 1))
+					goto out;
+			if (!EXPECT(t_check(ctx, ops)))
+				goto out;
+			if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+				goto out;
 			t_free(ops);
 			ops = NULL;
 		}
@@ -557,31 +576,52 @@ static void test_boundary_iovas(struct test_ctx *ctx)
 	struct io_pgtable_ops *ops = t_new(ctx, 3);
 	unsigned int levels;
 
-	EXPECT(ops);
-	t_map(ops, top, t_pa(ctx, 12), 12);
+	if (!EXPECT(ops))
+		goto out;
+	if (!t_map(ops, top, t_pa(ctx, 12), 12))
+		goto out;
 	amdv1_pgtable_root(ops, &levels);
-	EXPECT_EQ(levels, AMDV1_MAX_LEVELS);
-	EXPECT(t_probe(ctx, ops, ULONG_MAX));
+	if (!EXPECT_EQ(levels, AMDV1_MAX_LEVELS))
+		goto out;
+	if (!EXPECT(t_probe(ctx, ops, ULONG_MAX)))
+		goto out;
 	/* io-pgtable: the first page stays mapped, the caller unmaps it */
-	EXPECT_EQ(__t_map_raw(ops, top - BIT(12), BIT(20), BIT(12), 2, RW),
-		  (u64)-EEXIST);
-	EXPECT_EQ(__t_unmap(ctx, ops, top - BIT(12), 12, 1), BIT(12));
-	EXPECT_EQ(__t_map_raw(ops, top, BIT(20), BIT(12), 2, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_unmap(ctx, ops, top, 12, 2), 0);
-	t_map(ops, 0, t_pa(ctx, 12), 12);
+	if (!EXPECT_EQ(__t_map_raw(ops, top - BIT(12), BIT(20), BIT(12), 2, RW),
+		       (u64)-EEXIST))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, top - BIT(12), 12, 1), BIT(12)))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, top, BIT(20), BIT(12), 2, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, top, 12, 2), 0))
+		goto out;
+	if (!t_map(ops, 0, t_pa(ctx, 12), 12))
+		goto out;
 	/* runs crossing a 2 MiB, a 1 GiB and a 512 GiB table boundary */
-	EXPECT_EQ(__t_map_raw(ops, BIT(21) - BIT(13), BIT(24), BIT(12), 4, RW), 0);
-	EXPECT_EQ(__t_map_raw(ops, BIT(30) - BIT(13), BIT(24), BIT(12), 4, RW), 0);
-	EXPECT_EQ(__t_map_raw(ops, BIT(39) - BIT(13), BIT(24), BIT(12), 4, RW), 0);
-	EXPECT_EQ(ops->iova_to_phys(ops, BIT(39) + 0x1234), BIT(24) + 0x3234);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(21) - BIT(13), 12, 4), BIT(14));
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(30) - BIT(13), 13, 2), BIT(14));
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(39) - BIT(13), 12, 4), BIT(14));
-	EXPECT(t_check(ctx, ops));
-	t_unmap(ops, top, 12, 1);
-	t_unmap(ops, 0, 12, 1);
-	EXPECT(t_check(ctx, ops));
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+	if (!EXPECT_EQ(__t_map_raw(ops, BIT(21) - BIT(13), BIT(24), BIT(12), 4, RW), 0))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, BIT(30) - BIT(13), BIT(24), BIT(12), 4, RW), 0))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, BIT(39) - BIT(13), BIT(24), BIT(12), 4, RW), 0))
+		goto out;
+	if (!EXPECT_EQ(ops->iova_to_phys(ops, BIT(39) + 0x1234), BIT(24) + 0x3234))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(21) - BIT(13), 12, 4), BIT(14)))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(30) - BIT(13), 13, 2), BIT(14)))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(39) - BIT(13), 12, 4), BIT(14)))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!t_unmap(ops, top, 12, 1))
+		goto out;
+	if (!t_unmap(ops, 0, 12, 1))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -593,25 +633,38 @@ static void test_depth_growth(struct test_ctx *ctx)
 	unsigned int i, levels;
 	u64 root;
 
-	EXPECT(ops);
-	t_map(ops, BIT(12), t_pa(ctx, 12), 12);
-	EXPECT_EQ(ctx->root_calls, 0);
+	if (!EXPECT(ops))
+		goto out;
+	if (!t_map(ops, BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!EXPECT_EQ(ctx->root_calls, 0))
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(shifts); i++) {
-		t_map(ops, BIT(shifts[i]) + BIT(12), t_pa(ctx, 12), 12);
+		if (!t_map(ops, BIT(shifts[i]) + BIT(12), t_pa(ctx, 12), 12))
+			goto out;
 		root = amdv1_pgtable_root(ops, &levels);
-		EXPECT_EQ(levels, i + 2);
-		EXPECT_EQ(ctx->root_calls, i + 1);
-		EXPECT_EQ(ctx->root_levels, levels);
-		EXPECT_EQ(ctx->root_ptr, root);
-		EXPECT(t_check(ctx, ops));
+		if (!EXPECT_EQ(levels, i + 2))
+			goto out;
+		if (!EXPECT_EQ(ctx->root_calls, i + 1))
+			goto out;
+		if (!EXPECT_EQ(ctx->root_levels, levels))
+			goto out;
+		if (!EXPECT_EQ(ctx->root_ptr, root))
+			goto out;
+		if (!EXPECT(t_check(ctx, ops)))
+			goto out;
 	}
 	while (ctx->nr_maps)
-		t_unmap(ops, ctx->maps[0].iova, 12, 1);
-	EXPECT(t_check(ctx, ops));
+		if (!t_unmap(ops, ctx->maps[0].iova, 12, 1))
+			goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
 	/* the depth stays: the DTE keeps pointing at the same root */
 	amdv1_pgtable_root(ops, &levels);
-	EXPECT_EQ(levels, AMDV1_MAX_LEVELS);
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+	if (!EXPECT_EQ(levels, AMDV1_MAX_LEVELS))
+		goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -620,25 +673,42 @@ static void test_partial_unmap_refused(struct test_ctx *ctx)
 {
 	struct io_pgtable_ops *ops = t_new(ctx, 3);
 
-	EXPECT(ops);
-	t_map(ops, BIT(21), t_pa(ctx, 21), 21);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(21) + BIT(12), 12, 1), 0);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(21), 12, 1), 0);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(21), 20, 1), 0);
-	EXPECT(t_check(ctx, ops));
-	t_unmap(ops, BIT(21), 12, 512);
+	if (!EXPECT(ops))
+		goto out;
+	if (!t_map(ops, BIT(21), t_pa(ctx, 21), 21))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(21) + BIT(12), 12, 1), 0))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(21), 12, 1), 0))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(21), 20, 1), 0))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!t_unmap(ops, BIT(21), 12, 512))
+		goto out;
 	/* a Next Level 7 page, 64 KiB */
-	t_map(ops, BIT(16), t_pa(ctx, 16), 16);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(16) + BIT(12), 12, 1), 0);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(16), 15, 1), 0);
-	EXPECT(t_check(ctx, ops));
-	t_unmap(ops, BIT(16), 15, 2);
+	if (!t_map(ops, BIT(16), t_pa(ctx, 16), 16))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(16) + BIT(12), 12, 1), 0))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(16), 15, 1), 0))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!t_unmap(ops, BIT(16), 15, 2))
+		goto out;
 	/* 1 GiB, asked for in 2 MiB pieces */
-	t_map(ops, BIT(30), t_pa(ctx, 30), 30);
-	EXPECT_EQ(__t_unmap(ctx, ops, BIT(30), 21, 511), 0);
-	t_unmap(ops, BIT(30), 21, 512);
-	EXPECT(t_check(ctx, ops));
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+	if (!t_map(ops, BIT(30), t_pa(ctx, 30), 30))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, BIT(30), 21, 511), 0))
+		goto out;
+	if (!t_unmap(ops, BIT(30), 21, 512))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -647,19 +717,31 @@ static void test_unmap_stops_at_hole(struct test_ctx *ctx)
 {
 	struct io_pgtable_ops *ops = t_new(ctx, 3);
 
-	EXPECT(ops);
-	t_map(ops, 0, t_pa(ctx, 12), 12);
-	t_map(ops, BIT(13), t_pa(ctx, 12), 12);
-	EXPECT_EQ(__t_unmap(ctx, ops, 0, 12, 3), BIT(12));
+	if (!EXPECT(ops))
+		goto out;
+	if (!t_map(ops, 0, t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map(ops, BIT(13), t_pa(ctx, 12), 12))
+		goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, 0, 12, 3), BIT(12)))
+		goto out;
 	model_unmap(ctx, 0, BIT(12) - 1);
-	EXPECT(t_check(ctx, ops));
-	t_map(ops, 4 * BIT(12), t_pa(ctx, 12), 12);
-	t_map(ops, 5 * BIT(12), t_pa(ctx, 12), 12);
-	t_map(ops, 6 * BIT(12), t_pa(ctx, 13), 13);
-	t_unmap(ops, 4 * BIT(12), 14, 2);
-	t_unmap(ops, BIT(13), 12, 1);
-	EXPECT(t_check(ctx, ops));
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!t_map(ops, 4 * BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map(ops, 5 * BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map(ops, 6 * BIT(12), t_pa(ctx, 13), 13))
+		goto out;
+	if (!t_unmap(ops, 4 * BIT(12), 14, 2))
+		goto out;
+	if (!t_unmap(ops, BIT(13), 12, 1))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -668,22 +750,37 @@ static void test_map_over_mapping_refused(struct test_ctx *ctx)
 {
 	struct io_pgtable_ops *ops = t_new(ctx, 3);
 
-	EXPECT(ops);
-	t_map(ops, BIT(21) + BIT(12), t_pa(ctx, 12), 12);
-	t_map_err(EEXIST, ops, BIT(21), t_pa(ctx, 21), 21);
-	t_map_err(EEXIST, ops, BIT(21), t_pa(ctx, 13), 13);
-	t_map_err(EEXIST, ops, BIT(21) + BIT(12), t_pa(ctx, 12), 12);
-	t_map_err(EEXIST, ops, 0, t_pa(ctx, 30), 30);
-	t_map(ops, 2 * BIT(21), t_pa(ctx, 21), 21);
-	t_map_err(EEXIST, ops, 2 * BIT(21) + BIT(12), t_pa(ctx, 12), 12);
-	t_map(ops, BIT(16), t_pa(ctx, 14), 14);
-	t_map_err(EEXIST, ops, BIT(16) + BIT(13), t_pa(ctx, 13), 13);
-	t_map_err(EEXIST, ops, BIT(16) + BIT(12), t_pa(ctx, 12), 12);
-	t_map_err(EEXIST, ops, 0, t_pa(ctx, 17), 17);
-	EXPECT(t_check(ctx, ops));
+	if (!EXPECT(ops))
+		goto out;
+	if (!t_map(ops, BIT(21) + BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map_err(EEXIST, ops, BIT(21), t_pa(ctx, 21), 21))
+		goto out;
+	if (!t_map_err(EEXIST, ops, BIT(21), t_pa(ctx, 13), 13))
+		goto out;
+	if (!t_map_err(EEXIST, ops, BIT(21) + BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map_err(EEXIST, ops, 0, t_pa(ctx, 30), 30))
+		goto out;
+	if (!t_map(ops, 2 * BIT(21), t_pa(ctx, 21), 21))
+		goto out;
+	if (!t_map_err(EEXIST, ops, 2 * BIT(21) + BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map(ops, BIT(16), t_pa(ctx, 14), 14))
+		goto out;
+	if (!t_map_err(EEXIST, ops, BIT(16) + BIT(13), t_pa(ctx, 13), 13))
+		goto out;
+	if (!t_map_err(EEXIST, ops, BIT(16) + BIT(12), t_pa(ctx, 12), 12))
+		goto out;
+	if (!t_map_err(EEXIST, ops, 0, t_pa(ctx, 17), 17))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
 	while (ctx->nr_maps)
-		t_unmap(ops, ctx->maps[0].iova, ctx->maps[0].shift, 1);
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+		if (!t_unmap(ops, ctx->maps[0].iova, ctx->maps[0].shift, 1))
+			goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -695,39 +792,61 @@ static void test_invalid_arguments(struct test_ctx *ctx)
 	struct io_pgtable_ops *ops = t_new(ctx, 3);
 	struct iommu_iotlb_gather gather;
 
-	EXPECT(ops);
-	EXPECT_EQ(__t_map_raw(ops, 0, 0, 0, 1, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, 0, 3 * BIT(12), 1, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, 0, BIT(11), 1, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, BIT(11), 0, BIT(12), 1, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, BIT(11), BIT(12), 1, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, BIT(12), BIT(12), 1, 0), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, BIT(12), BIT(12), 0, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, limit, BIT(12), 1, RW), (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, limit - BIT(12), BIT(12), 2, RW),
-		  (u64)-EINVAL);
-	EXPECT_EQ(__t_map_raw(ops, 0, 0, BIT(52), 1, RW), (u64)-EINVAL);
+	if (!EXPECT(ops))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, 0, 0, 1, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, 0, 3 * BIT(12), 1, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, 0, BIT(11), 1, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, BIT(11), 0, BIT(12), 1, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, BIT(11), BIT(12), 1, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, BIT(12), BIT(12), 1, 0), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, BIT(12), BIT(12), 0, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, limit, BIT(12), 1, RW), (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, limit - BIT(12), BIT(12), 2, RW),
+		       (u64)-EINVAL))
+		goto out;
+	if (!EXPECT_EQ(__t_map_raw(ops, 0, 0, BIT(52), 1, RW), (u64)-EINVAL))
+		goto out;
 	if (ctx->want_mask)
-		EXPECT_EQ(__t_map_raw(ops, 0, 0, ctx->want_mask << 1, 1, RW),
-			  (u64)-EINVAL);
-	EXPECT_EQ(__t_unmap(ctx, ops, 0, 12, 0), 0);
+		if (!EXPECT_EQ(__t_map_raw(ops, 0, 0, ctx->want_mask << 1, 1, RW),
+			       (u64)-EINVAL))
+			goto out;
+	if (!EXPECT_EQ(__t_unmap(ctx, ops, 0, 12, 0), 0))
+		goto out;
 	iommu_iotlb_gather_init(&gather);
-	EXPECT_EQ(ops->unmap_pages(ops, 0, 3 * BIT(12), 1, &gather), 0);
-	EXPECT_EQ(ops->unmap_pages(ops, BIT(11), BIT(12), 1, &gather), 0);
-	EXPECT(t_check(ctx, ops));
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+	if (!EXPECT_EQ(ops->unmap_pages(ops, 0, 3 * BIT(12), 1, &gather), 0))
+		goto out;
+	if (!EXPECT_EQ(ops->unmap_pages(ops, BIT(11), BIT(12), 1, &gather), 0))
+		goto out;
+	if (!EXPECT(t_check(ctx, ops)))
+		goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
 
 	cfg.levels = 0;
-	EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL);
+	if (!EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL))
+		goto out;
 	cfg.levels = AMDV1_MAX_LEVELS + 1;
-	EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL);
+	if (!EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL))
+		goto out;
 	cfg.levels = 3;
 	cfg.test_me_mask = BIT_ULL(47) | BIT_ULL(46);
-	EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL);
+	if (!EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL))
+		goto out;
 	cfg.test_me_mask = BIT_ULL(5);
-	EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL);
+	if (!EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL))
+		goto out;
 	cfg.test_me_mask = BIT_ULL(52);
-	EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL);
+	if (!EXPECT_EQ(PTR_ERR(amdv1_pgtable_alloc(&cfg)), (u64)-EINVAL))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -741,19 +860,27 @@ static void test_empty_tables_freed(struct test_ctx *ctx)
 	long live = amdv1_pgtable_live_tables();
 	unsigned int i;
 
-	EXPECT(ops);
+	if (!EXPECT(ops))
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(iovas); i++) {
-		t_map(ops, iovas[i], t_pa(ctx, 12), 12);
-		EXPECT(t_check(ctx, ops));
+		if (!t_map(ops, iovas[i], t_pa(ctx, 12), 12))
+			goto out;
+		if (!EXPECT(t_check(ctx, ops)))
+			goto out;
 	}
-	EXPECT_EQ(amdv1_pgtable_live_tables() - live,
-		  amdv1_pgtable_nr_tables(ops) - 1);
+	if (!EXPECT_EQ(amdv1_pgtable_live_tables() - live,
+		       amdv1_pgtable_nr_tables(ops) - 1))
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(iovas); i++) {
-		t_unmap(ops, iovas[i], 12, 1);
-		EXPECT(t_check(ctx, ops));
+		if (!t_unmap(ops, iovas[i], 12, 1))
+			goto out;
+		if (!EXPECT(t_check(ctx, ops)))
+			goto out;
 	}
-	EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
-	EXPECT_EQ(amdv1_pgtable_live_tables(), live);
+	if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+		goto out;
+	if (!EXPECT_EQ(amdv1_pgtable_live_tables(), live))
+		goto out;
 out:
 	t_free(ops);
 }
@@ -805,7 +932,8 @@ static void t_random_op(struct test_ctx *ctx, struct io_pgtable_ops *ops,
 		i = rnd_below(ctx, ctx->nr_maps);
 		shift = ctx->maps[i].shift;
 		s = shift - rnd_below(ctx, shift - 12 + 1);
-		t_unmap(ops, ctx->maps[i].iova, s, BIT(shift - s));
+		if (!t_unmap(ops, ctx->maps[i].iova, s, BIT(shift - s)))
+			goto out;
 	} else {
 		shift = t_random_shift(ctx, w->max_shift);
 		iova = w->base + (rnd_below(ctx, BIT(w->span - shift)) << shift);
@@ -827,26 +955,35 @@ static void test_random_vs_model(struct test_ctx *ctx)
 
 	for (w = test_windows; w < test_windows + ARRAY_SIZE(test_windows); w++) {
 		ops = t_new(ctx, w->levels);
-		EXPECT(ops);
+		if (!EXPECT(ops))
+			goto out;
 		for (n = 0; n < random_ops; n++) {
 			t_random_op(ctx, ops, w);
-			EXPECT(!ctx->failed);
+			if (!EXPECT(!ctx->failed))
+				goto out;
 			for (k = 0; k < 4 && ctx->nr_maps; k++) {
 				int i = rnd_below(ctx, ctx->nr_maps);
 
-				EXPECT(t_probe(ctx, ops, ctx->maps[i].iova +
-					       rnd_below(ctx, BIT(ctx->maps[i].shift))));
+				if (!EXPECT(t_probe(ctx, ops, ctx->maps[i].iova +
+						    rnd_below(ctx, BIT(ctx->maps[i].shift)))))
+					goto out;
 			}
-			EXPECT(t_probe(ctx, ops, w->base +
-				       rnd_below(ctx, BIT(w->span))));
+			if (!EXPECT(t_probe(ctx, ops, w->base +
+					    rnd_below(ctx, BIT(w->span)))))
+				goto out;
 			if (n % 8 == 0)
-				EXPECT(t_check(ctx, ops));
+				if (!EXPECT(t_check(ctx, ops)))
+					goto out;
 		}
-		EXPECT(t_check(ctx, ops));
+		if (!EXPECT(t_check(ctx, ops)))
+			goto out;
 		while (ctx->nr_maps)
-			t_unmap(ops, ctx->maps[0].iova, ctx->maps[0].shift, 1);
-		EXPECT(t_check(ctx, ops));
-		EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1);
+			if (!t_unmap(ops, ctx->maps[0].iova, ctx->maps[0].shift, 1))
+				goto out;
+		if (!EXPECT(t_check(ctx, ops)))
+			goto out;
+		if (!EXPECT_EQ(amdv1_pgtable_nr_tables(ops), 1))
+			goto out;
 		t_free(ops);
 		ops = NULL;
 	}

@@ -106,9 +106,9 @@ static int vgpu_ce_copy_piece(struct vgpu_state *vgpu, u64 iova, struct page *vp
 	int ret;
 
 	if (!(vgpu->ce.ctrl & VGPU_CE_CTRL_USE_PIN)) {
-		vaddr = kmap(vpage);
+		vaddr = kmap_local_page(vpage);
 		ret = vfio_dma_rw(&vgpu->vdev, iova, vaddr + voff, len, to_guest);
-		kunmap(vpage);
+		kunmap_local(vaddr);
 		return ret;
 	}
 	ret = vfio_pin_pages(&vgpu->vdev, gpfn_iova, 1,

@@ -114,12 +114,12 @@ static ssize_t vgpu_vram_rw(struct vgpu_state *vgpu, u64 off, char __user *ubuf,
 		page = vgpu_vram_page(vgpu, (off + done) >> PAGE_SHIFT);
 		if (!page)
 			return -ENOMEM;
-		va = kmap(page) + offset_in_page(off + done);
+		va = kmap_local_page(page) + offset_in_page(off + done);
 		if (write)
 			left = copy_from_user(va, ubuf + done, piece);
 		else
 			left = copy_to_user(ubuf + done, va, piece);
-		kunmap(page);
+		kunmap_local(va);
 		put_page(page);
 		if (left)
 			return -EFAULT;

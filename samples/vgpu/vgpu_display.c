@@ -316,9 +316,9 @@ ssize_t vgpu_display_scanout_read(struct vgpu_state *vgpu, char __user *buf, siz
 			ret = -ENOMEM;
 			break;
 		}
-		va = kmap(page);
+		va = kmap_local_page(page);
 		ret = copy_to_user(buf + done, va + offset_in_page(off), piece) ? -EFAULT : 0;
-		kunmap(page);
+		kunmap_local(va);
 		put_page(page);
 		if (ret)
 			break;

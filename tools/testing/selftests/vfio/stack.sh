@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 #
-# Sourced by run.sh and bench.sh: switch between our and the stock vfio_iommu_type1 in one
-# boot, and give QEMU's edu device to vfio-pci.
+# Sourced by run.sh and bench.sh: switch between our stack (vfio, vfio_virqfd,
+# vfio_iommu_type1, mdev from the tree) and the stock one in one boot, and give QEMU's edu
+# device to vfio-pci. Debian's vfio-pci and the sample drivers load on either.
 
-# Our type1 registers with whichever vfio core is loaded; until our core lands, the ours
-# module root holds the stock core and our type1.
 unload_stack() {
 	local m
-	for m in mtty vfio_pci vfio_pci_core vfio_iommu_type1 mdev vfio; do
+	for m in mtty vfio_pci vfio_pci_core vfio_iommu_type1 mdev vfio_virqfd vfio; do
 		modprobe -r "$m" 2>/dev/null
 	done
 }
