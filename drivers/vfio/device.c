@@ -325,7 +325,9 @@ static void vfio_device_wait_unused(struct vfio_device *device)
 	unsigned int nr_requests = 0;
 	long left;
 
-	while (!try_wait_for_completion(&device->comp)) {
+	if (try_wait_for_completion(&device->comp))
+		return;
+	for (;;) {
 		if (device->ops->request)
 			device->ops->request(device, nr_requests++);
 
@@ -339,7 +341,10 @@ static void vfio_device_wait_unused(struct vfio_device *device)
 			left = wait_for_completion_timeout(&device->comp,
 							   VFIO_DEVICE_REQUEST_INTERVAL);
 		}
-		if (left > 0 || warned)
+		/* A successful wait consumed the completion: the last user is gone */
+		if (left > 0)
+			return;
+		if (warned)
 			continue;
 		dev_warn(device->dev,
 			 "Device is currently in use, task \"%s\" (%d) blocked until device is released\n",
