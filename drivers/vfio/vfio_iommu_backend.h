@@ -14,7 +14,7 @@
  *  - @attach_group/@detach_group are called with the container's group lock held; a group is
  *    attached at most once; @detach_group must not fail.
  *  - @register_device/@unregister_device bracket the time a device of an attached group is
- *    open; @unregister_device is called before the device's close_device completes.
+ *    open; @unregister_device is called after the driver's close_device has returned.
  *  - @pin_pages/@unpin_pages/@dma_rw serve the vendor-driver calls vfio_pin_pages(),
  *    vfio_unpin_pages() and vfio_dma_rw(); the core holds a module reference meanwhile.
  *  - @notify(VFIO_IOMMU_CONTAINER_CLOSE) is sent when the container's fd is released while

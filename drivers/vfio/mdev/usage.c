@@ -89,21 +89,21 @@ static void mdev_usage_policy_register(void)
 	int ret;
 
 	lockdep_assert_held(&mdev_usage_lock);
-	reg = symbol_get(vfio_register_usage_policy);
-	if (!reg) {
+	/* Taken first, kept until mdev_usage_policy_unregister(): pins vfio.ko meanwhile */
+	if (!symbol_get(vfio_unregister_usage_policy)) {
 		pr_warn("mdev: the VFIO core cannot enforce single_usage_restriction (no vfio_register_usage_policy)\n");
 		return;
 	}
-	ret = reg(&mdev_usage_policy);
-	symbol_put(vfio_register_usage_policy);
+	reg = symbol_get(vfio_register_usage_policy);
+	ret = reg ? reg(&mdev_usage_policy) : -ENOENT;
+	if (reg)
+		symbol_put(vfio_register_usage_policy);
 	if (ret) {
 		pr_warn("mdev: single_usage_restriction not enforced: vfio_register_usage_policy() failed (%d)\n",
 			ret);
+		symbol_put(vfio_unregister_usage_policy);
 		return;
 	}
-	/* Pins vfio.ko until mdev_usage_policy_unregister() */
-	if (WARN_ON_ONCE(!symbol_get(vfio_unregister_usage_policy)))
-		return;
 	mdev_usage_policy_registered = true;
 }
 

@@ -48,7 +48,7 @@ static void type1_unpin_one(struct type1_iommu *iommu, dma_addr_t iova, bool acc
  * type1_pin_pages() - the @pin_pages op, behind vfio_pin_pages()
  * @iommu_data: the container
  * @iommu_group: the group of the calling device
- * @user_iova: first IOVA, page aligned (checked by the core)
+ * @user_iova: first IOVA; the pages pinned are those of @user_iova, @user_iova + PAGE_SIZE, ...
  * @npage: pages
  * @prot: IOMMU_READ and/or IOMMU_WRITE the caller needs
  * @pages: set to the pinned pages
@@ -72,8 +72,9 @@ int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 		return -EACCES;
 
 	mutex_lock(&iommu->lock);
-	if (WARN_ONCE(iommu->vaddr_invalid_count,
-		      "vfio_pin_pages not allowed with VFIO_UPDATE_VADDR\n")) {
+	/* Userspace can get here (an unmap with VFIO_DMA_UNMAP_FLAG_VADDR): no WARN */
+	if (iommu->vaddr_invalid_count) {
+		pr_warn_ratelimited("vfio_pin_pages not allowed with VFIO_UPDATE_VADDR\n");
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -190,8 +191,8 @@ out_put:
  * @count: bytes
  * @write: copy @data to the IOVA space, else from it
  *
- * Return: 0 or -errno: -EINVAL outside any mapping, -EPERM without the access right or
- *         from another process, -EFAULT.
+ * Return: 0 or -errno: -EINVAL outside any mapping, -EPERM without the access right,
+ *         -EFAULT (also when the mapping's process is gone or its memory unreachable).
  */
 int type1_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data,
 		 size_t count, bool write)
@@ -200,8 +201,9 @@ int type1_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data,
 	int ret = 0;
 
 	mutex_lock(&iommu->lock);
-	if (WARN_ONCE(iommu->vaddr_invalid_count,
-		      "vfio_dma_rw not allowed with VFIO_UPDATE_VADDR\n")) {
+	/* Userspace can get here (an unmap with VFIO_DMA_UNMAP_FLAG_VADDR): no WARN */
+	if (iommu->vaddr_invalid_count) {
+		pr_warn_ratelimited("vfio_dma_rw not allowed with VFIO_UPDATE_VADDR\n");
 		ret = -EBUSY;
 		goto out_unlock;
 	}

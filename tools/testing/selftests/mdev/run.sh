@@ -190,11 +190,9 @@ test_single_usage_enforced() {
 	create mdev_su_test mdev_su_test-shared "$s1" || return 1
 	create mdev_su_test mdev_su_test-shared "$s2" || return 1
 	dmesg -C
-	MDEV_UUID=$r1 MDEV_UUID2=$r2 MDEV_SECOND_ERRNO=16 ./mdev_vfio_test \
-		-t second_mdev_same_container -t second_mdev_other_container || rc=1
+	MDEV_UUID=$r1 MDEV_UUID2=$r2 MDEV_SECOND_ERRNO=16 ./mdev_usage_test || rc=1
 	dmesg | grep -qiE 'single.usage' || fail "no dmesg line explains the refusal"
-	MDEV_UUID=$s1 MDEV_UUID2=$s2 MDEV_SECOND_ERRNO=0 ./mdev_vfio_test \
-		-t second_mdev_same_container || rc=1
+	MDEV_UUID=$s1 MDEV_UUID2=$s2 MDEV_SECOND_ERRNO=0 ./mdev_usage_test || rc=1
 	return "$rc"
 }
 
