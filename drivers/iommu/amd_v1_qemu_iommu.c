@@ -75,6 +75,9 @@
 #define QI_INV_PDE		BIT_ULL(1)
 /* §2.4.3: S=1 with every address bit but the top one set: the whole space */
 #define QI_INV_ALL_ADDR		GENMASK_ULL(62, 12)
+/* §2.5: event log entry, quadword 0 */
+#define QI_EVT_DEVID		GENMASK_ULL(15, 0)
+#define QI_EVT_CODE		GENMASK_ULL(63, 60)
 #define QI_WAIT_US		100000
 
 static u64 qi_phys(void *virt)
@@ -197,25 +200,33 @@ int amdv1_qiommu_set_dte(struct amdv1_qiommu *iommu, u16 devid, u64 root,
 }
 
 /**
- * amdv1_qiommu_events() - consume the event log
+ * amdv1_qiommu_events() - consume the event log, count one kind of event
  * @iommu: the IOMMU
+ * @devid: the device whose events are counted
+ * @code: the event code counted (§2.5), e.g. AMDV1_QI_EVT_IO_PAGE_FAULT
  *
- * Prints every new entry (§2.5) and moves the head past it.
+ * Prints the tail register and every new entry (§2.5), and moves the head
+ * past them.
  *
- * Return: the number of new entries.
+ * Return: the number of new entries with @code for @devid.
  */
-unsigned int amdv1_qiommu_events(struct amdv1_qiommu *iommu)
+unsigned int amdv1_qiommu_events(struct amdv1_qiommu *iommu, u16 devid,
+				 unsigned int code)
 {
 	u32 tail = readq(iommu->mmio + QI_MMIO_EVT_TAIL) & QI_PTR_OFFSET;
 	unsigned int n = 0;
 	u64 *evt;
 
+	pr_info("amdv1_qemu: # event log head 0x%x tail 0x%x\n",
+		iommu->evt_head, tail);
 	while (iommu->evt_head != tail) {
 		evt = iommu->evtlog + iommu->evt_head / sizeof(u64);
 		pr_info("amdv1_qemu: # event 0x%016llx 0x%016llx\n", evt[0],
 			evt[1]);
+		if (FIELD_GET(QI_EVT_DEVID, evt[0]) == devid &&
+		    FIELD_GET(QI_EVT_CODE, evt[0]) == code)
+			n++;
 		iommu->evt_head = (iommu->evt_head + QI_ENTRY_BYTES) % PAGE_SIZE;
-		n++;
 	}
 	writeq(iommu->evt_head, iommu->mmio + QI_MMIO_EVT_HEAD);
 	return n;

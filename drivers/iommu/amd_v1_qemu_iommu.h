@@ -12,6 +12,9 @@
 #include <linux/pci.h>
 #include <linux/types.h>
 
+/* §2.5.3: the event code of IO_PAGE_FAULT */
+#define AMDV1_QI_EVT_IO_PAGE_FAULT	0x2
+
 struct amdv1_qiommu {
 	void __iomem *mmio;
 	struct pci_dev *pdev;	/* the IOMMU's own PCI function */
@@ -28,7 +31,8 @@ void amdv1_qiommu_destroy(struct amdv1_qiommu *iommu);
 int amdv1_qiommu_set_dte(struct amdv1_qiommu *iommu, u16 devid, u64 root,
 			 unsigned int levels, bool ir, bool iw);
 int amdv1_qiommu_flush(struct amdv1_qiommu *iommu);
-unsigned int amdv1_qiommu_events(struct amdv1_qiommu *iommu);
+unsigned int amdv1_qiommu_events(struct amdv1_qiommu *iommu, u16 devid,
+				 unsigned int code);
 bool amdv1_qiommu_target_abort(struct amdv1_qiommu *iommu);
 
 #endif /* AMD_V1_QEMU_IOMMU_H */
