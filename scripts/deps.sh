@@ -4,7 +4,10 @@
 # Fetch what the project builds and tests against, idempotently:
 #  - host packages (QEMU, busybox, kmod, libraries the tools link), via apt-get when missing;
 #  - the Debian 12 kernel that linux-image-amd64 points to: image, headers, linux-kbuild-6.1
-#    and linux-source-6.1 (samples, checkpatch.pl), unpacked with dpkg -x into $CACHE.
+#    and linux-source-6.1 (samples, checkpatch.pl), unpacked with dpkg -x into $CACHE;
+#  - for the ppc64le cross build (selftests/ppc64_build): gcc-powerpc64le-linux-gnu and the
+#    ppc64el headers of the same kernel ABI, from package indexes kept in $CACHE (the host's
+#    architectures and apt lists are left alone), unpacked into $CACHE/kernel-ppc64le.
 # Nothing is installed into the host's /boot or /lib/modules and no initramfs is generated.
 # A second run checks a stamp and returns in about a second.
 set -euo pipefail
@@ -12,7 +15,11 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${CACHE:-$top/.cache}
 HOST_PKGS=(qemu-system-x86 ipxe-qemu busybox-static kmod cpio xz-utils zstd
-	   libdrm-dev libpng-dev uuid-dev pkg-config mdevctl shellcheck bc)
+	   libdrm-dev libpng-dev uuid-dev pkg-config mdevctl shellcheck bc
+	   python3-matplotlib)
+# the ppc64le cross build's compiler (its headers are fetched by fetch_ppc64le_headers)
+HOST_PKGS+=(gcc-powerpc64le-linux-gnu)
+PPC_ROOT=$CACHE/kernel-ppc64le
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -87,6 +94,41 @@ relocate_headers() {
 	sed -i "s|^include .*/usr/src/\(linux-headers-[^/]*-common/Makefile\)$|include $CACHE/kernel/usr/src/\1|" "$mk"
 }
 
+# apt-get over ppc64el package indexes of the host's own sources, kept in $CACHE/apt-ppc64el
+apt_get_ppc64el() {
+	local d=$CACHE/apt-ppc64el
+	mkdir -p "$d/lists/partial" "$d/archives/partial"
+	apt-get -q -o APT::Architecture=ppc64el -o APT::Architectures::=ppc64el \
+		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d" -o APT::Sandbox::User=root "$@"
+}
+
+# Debian's ppc64el headers for the ABI of the fetched amd64 kernel, with the common headers
+# (arch all) and the host's linux-kbuild-6.1 (host tools) from $CACHE/debs beside them.
+fetch_ppc64le_headers() {
+	local abi pkg dl=$CACHE/debs-ppc64el deb
+	abi=$(cat "$CACHE/kernel/release") || return 1
+	abi=${abi%-amd64}
+	pkg=linux-headers-$abi-powerpc64le
+	[ "$(cat "$PPC_ROOT/release" 2>/dev/null)" = "$abi-powerpc64le" ] && return 0
+	log "fetching $pkg (ppc64el) for the cross build"
+	mkdir -p "$dl"
+	apt_get_ppc64el update -qq >/dev/null || return 1
+	(cd "$dl" && apt_get_ppc64el download "$pkg" >/dev/null) || return 1
+	rm -rf "$PPC_ROOT" && mkdir -p "$PPC_ROOT"
+	for deb in "$dl/${pkg}"_*.deb "$CACHE/debs/linux-headers-$abi-common"_*.deb \
+		   "$CACHE"/debs/linux-kbuild-6.1_*.deb; do
+		dpkg -x "$deb" "$PPC_ROOT" || return 1
+	done
+	ln -sfn "usr/src/$pkg" "$PPC_ROOT/build"
+	echo "$abi-powerpc64le" > "$PPC_ROOT/release"
+}
+
+# As relocate_headers, for the ppc64el headers
+relocate_ppc64le_headers() {
+	sed -i "s|^include .*/usr/src/\(linux-headers-[^/]*-common/Makefile\)$|include $PPC_ROOT/usr/src/\1|" \
+		"$PPC_ROOT/build/Makefile"
+}
+
 main() {
 	local stamp=$CACHE/kernel/release kver
 	install_host_packages
@@ -96,6 +138,11 @@ main() {
 		log "kernel $kver ready in $CACHE/kernel"
 	fi
 	relocate_headers
+	if fetch_ppc64le_headers; then
+		relocate_ppc64le_headers
+	else
+		log "no ppc64el headers: the ppc64_build suite will fail"
+	fi
 }
 
 main "$@"

@@ -207,10 +207,18 @@ static long vfio_container_fops_ioctl(struct file *file, unsigned int cmd, unsig
 	case VFIO_SET_IOMMU:
 		return vfio_container_ioctl_set_iommu(container, arg);
 	case VFIO_CHECK_EXTENSION:
+		/* A device that models EEH answers for it (eeh.c), else the backend does */
+		if (arg == VFIO_EEH && vfio_eeh_container_supported(container))
+			return 1;
 		down_read(&container->lock);
 		ret = vfio_backend_check_extension(container, arg);
 		up_read(&container->lock);
 		return ret;
+	case VFIO_EEH_PE_OP:
+		/* Without such a device the backend answers, as on the stock stack */
+		if (vfio_eeh_container_supported(container))
+			return vfio_eeh_pe_op(container, (void __user *)arg);
+		fallthrough;
 	default:
 		/* Everything else is the backend's; nothing is ours before VFIO_SET_IOMMU */
 		down_read(&container->lock);

@@ -27,6 +27,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
+#include <linux/vfio_eeh.h>
 #include <linux/xarray.h>
 
 #include "vfio_core.h"
@@ -364,6 +365,8 @@ static void vfio_device_wait_unused(struct vfio_device *device)
  */
 void vfio_unregister_group_dev(struct vfio_device *device)
 {
+	/* A driver that forgot vfio_device_clear_eeh_ops() leaves no stale entry */
+	vfio_device_clear_eeh_ops(device);
 	vfio_device_put_registration(device);
 	vfio_device_wait_unused(device);
 	vfio_group_unlink_device(device);

@@ -10,20 +10,23 @@
  *  - struct vfio_container: container.c, one per open of /dev/vfio/vfio; backend.c holds
  *    the registry of IOMMU backends it picks from.
  *  - The single-usage policy (include/linux/vfio_usage.h): usage.c.
+ *  - EEH for devices that model it (include/linux/vfio_eeh.h): eeh.c, with its own table
+ *    and lock (vfio_eeh_lock, outside group->lock).
  *  - Leaf helpers with no state of their own: info.c (capability chains, SET_IRQS checks),
  *    feature.c (VFIO_DEVICE_FEATURE), iova_bitmap.c.
  *
  * Lock order (outermost first):
  *   device->dev_set->lock -> group->lock -> container->lock -> backend's own locks
- * vfio.group_lock (the iommu_group -> vfio_group table) nests outside group->lock and is
- * never held while calling a driver or a backend.
+ * vfio_groups_lock (group.c: the iommu_group -> vfio_group table) nests outside
+ * group->lock and is never held while calling a driver or a backend. vfio_eeh_lock (eeh.c) nests outside
+ * group->lock too: vfio_eeh_lock -> group->lock -> the driver's EEH ops.
  *
  * Lifetime:
  *  - a vfio_device is freed by the release of its embedded struct device (vfio_put_device());
  *    device->refcount counts the registration (1) plus every open fd and lookup in flight;
  *    vfio_unregister_group_dev() drops the registration's count and waits on device->comp.
- *  - a vfio_group lives while it has registered devices (group->nr_devices) or an open node;
- *    its struct device's kref is the memory's owner.
+ *  - a vfio_group is live while it has devices (group->nr_devices); its memory, owned by
+ *    its struct device's kref, lives on while its node is open.
  *  - a vfio_container lives while its fd is open or a group is in it (kref).
  */
 #ifndef __VFIO_CORE_H__
@@ -95,30 +98,28 @@ struct vfio_container {
  * @cdev: the character device behind /dev/vfio/N
  * @iommu_group: the IOMMU group; NULL once the last device is gone
  * @type: real, emulated or no-IOMMU group
+ * @nr_devices: devices being registered or registered (protected by vfio_groups_lock)
  * @lock: protects every field below it
- * @nr_devices: registered devices in @devices
  * @devices: registered vfio_devices (vfio_device.group_next)
  * @opened_file: the one open file of the node, or NULL
  * @container: the container this group is in, or NULL
  * @container_next: entry in container->groups
  * @container_users: 1 for the node's membership plus one per open device fd
  * @kvm: the KVM the group file was given by kvm-vfio, or NULL
- * @table_next: entry in the core's list of groups (vfio.group_lock)
  */
 struct vfio_group {
 	struct device		dev;
 	struct cdev		cdev;
 	struct iommu_group	*iommu_group;
 	enum vfio_group_type	type;
-	struct mutex		lock;
 	unsigned int		nr_devices;
+	struct mutex		lock;
 	struct list_head	devices;
 	struct file		*opened_file;
 	struct vfio_container	*container;
 	struct list_head	container_next;
 	unsigned int		container_users;
 	struct kvm		*kvm;
-	struct list_head	table_next;
 };
 #endif /* __GENKSYMS__ */
 
@@ -164,6 +165,10 @@ void vfio_backend_unset_iommu(struct vfio_container *container);
 /* usage.c */
 int vfio_usage_claim(struct vfio_container *container, struct vfio_device *device);
 void vfio_usage_release(struct vfio_container *container, struct vfio_device *device);
+
+/* eeh.c: EEH devices of a container (include/linux/vfio_eeh.h); call with no lock held */
+bool vfio_eeh_container_supported(struct vfio_container *container);
+long vfio_eeh_pe_op(struct vfio_container *container, void __user *arg);
 
 /* feature.c */
 int vfio_device_feature_ioctl(struct vfio_device *device,

@@ -9,8 +9,9 @@
  *   struct vgpu_state   one vGPU instance (an mdev): a vfio_device whose PCI function is
  *                       split by concern into config space (vgpu_cfg.c), the MMIO BAR with
  *                       the bochs dispi registers (vgpu_mmio.c), the copy engine
- *                       (vgpu_ce.c), interrupts (vgpu_irq.c) and the display export
- *                       (vgpu_display.c); vgpu_device.c ties them to the VFIO uAPI.
+ *                       (vgpu_ce.c), interrupts (vgpu_irq.c), the display export
+ *                       (vgpu_display.c) and a model of EEH freezing (vgpu_eeh.c);
+ *                       vgpu_device.c ties them to the VFIO uAPI.
  *
  * Lock order: state->lock -> gpu->lock -> vram->lock. state->lock covers every register
  * of one instance (config space, dispi, copy engine, interrupt state, display ids).
@@ -178,6 +179,25 @@ struct vgpu_irq {
 };
 
 /**
+ * struct vgpu_eeh - the modelled EEH state of an instance (vgpu_eeh.c)
+ * @io_frozen: trapped MMIO and config space reads return all ones, writes are dropped
+ * @dma_frozen: the copy engine ends every command with VGPU_CE_ERR_FROZEN, no interrupt
+ * @in_reset: a hot or fundamental reset is asserted (stops both, like a freeze)
+ * @cfg_saved: @saved_cfg holds the config space of the last reset, for CONFIGURE
+ * @saved_cfg: config space as it was when the reset was asserted
+ * @registered: our VFIO core took the ops (not under the lock: set at probe, read at
+ *	remove)
+ */
+struct vgpu_eeh {
+	bool io_frozen;
+	bool dma_frozen;
+	bool in_reset;
+	bool cfg_saved;
+	u8 saved_cfg[VGPU_CFG_SIZE];
+	bool registered;
+};
+
+/**
  * struct vgpu_mode - the scanout the dispi registers describe
  * @format: DRM fourcc, 0 when the display is off
  * @width: pixels
@@ -209,6 +229,7 @@ struct vgpu_mode {
  * @dispi: bochs dispi registers
  * @ce: copy engine
  * @irq: interrupts
+ * @eeh: EEH state
  * @mode_id: dmabuf id of @mode_last
  * @mode_last: last scanout reported by VFIO_DEVICE_QUERY_GFX_PLANE
  */
@@ -225,6 +246,7 @@ struct vgpu_state {
 	u16 dispi[VBE_DISPI_INDEX_COUNT];
 	struct vgpu_ce ce;
 	struct vgpu_irq irq;
+	struct vgpu_eeh eeh;
 	u32 mode_id;
 	struct vgpu_mode mode_last;
 };
@@ -238,6 +260,7 @@ struct page *vgpu_vram_page(struct vgpu_state *vgpu, unsigned long pgoff);
 
 int vgpu_probe(struct mdev_device *mdev);
 void vgpu_remove(struct mdev_device *mdev);
+void vgpu_reset(struct vgpu_state *vgpu);
 
 void vgpu_cfg_init(struct vgpu_state *vgpu);
 void vgpu_cfg_read(struct vgpu_state *vgpu, unsigned int off, void *buf, unsigned int len);
@@ -261,6 +284,22 @@ int vgpu_irq_set(struct vgpu_state *vgpu, struct vfio_irq_set *hdr, void __user 
 void vgpu_irq_raise(struct vgpu_state *vgpu);
 void vgpu_irq_request(struct vgpu_state *vgpu, unsigned int count);
 void vgpu_irq_free(struct vgpu_state *vgpu);
+
+void vgpu_eeh_register(struct vgpu_state *vgpu);
+void vgpu_eeh_unregister(struct vgpu_state *vgpu);
+void vgpu_eeh_clear(struct vgpu_state *vgpu);
+
+/* Frozen or in reset: no register access reaches the function (vgpu->lock held) */
+static inline bool vgpu_eeh_io_stopped(struct vgpu_state *vgpu)
+{
+	return vgpu->eeh.io_frozen || vgpu->eeh.in_reset;
+}
+
+/* Frozen or in reset: the copy engine does not run (vgpu->lock held) */
+static inline bool vgpu_eeh_dma_stopped(struct vgpu_state *vgpu)
+{
+	return vgpu->eeh.dma_frozen || vgpu->eeh.in_reset;
+}
 
 int vgpu_display_mode(struct vgpu_state *vgpu, struct vgpu_mode *mode);
 long vgpu_display_query_plane(struct vgpu_state *vgpu, void __user *arg);

@@ -9,7 +9,9 @@
  * container unmaps them (the dma_unmap callback, vgpu_ce_unpin_range()), or until the
  * device is reset or closed. Every guest address and length is checked before use; a bad
  * descriptor ends the command with VGPU_CE_STATUS_ERROR and a VGPU_CE_ERR_* code, after
- * any part that was already valid has been done. PIN skips pages it already holds and
+ * any part that was already valid has been done. While the instance's DMA is stopped by
+ * EEH (vgpu_eeh.c) every command ends with VGPU_CE_ERR_FROZEN, nothing done and no
+ * interrupt raised. PIN skips pages it already holds and
  * keeps what it pinned before a failure (UNPIN or an unmap releases them).
  * Locking: callers hold vgpu->lock; the VFIO calls take the container's locks inside it
  * (type1 calls dma_unmap without its own lock held, so the order is always ours first).
@@ -159,6 +161,8 @@ static int vgpu_ce_run(struct vgpu_state *vgpu)
 	struct vgpu_ce *ce = &vgpu->ce;
 	u64 end;
 
+	if (vgpu_eeh_dma_stopped(vgpu))
+		return VGPU_CE_ERR_FROZEN;
 	if (ce->cmd < VGPU_CE_CMD_TO_VRAM || ce->cmd > VGPU_CE_CMD_UNPIN)
 		return VGPU_CE_ERR_CMD;
 	if (!ce->len || ce->len > VGPU_CE_MAX_LEN)
@@ -187,7 +191,8 @@ static void vgpu_ce_doorbell(struct vgpu_state *vgpu)
 	ce->status |= VGPU_CE_STATUS_DONE;
 	if (ce->error)
 		ce->status |= VGPU_CE_STATUS_ERROR;
-	if (ce->ctrl & VGPU_CE_CTRL_IRQ)
+	/* an interrupt is a DMA write (MSI): none while DMA is stopped */
+	if ((ce->ctrl & VGPU_CE_CTRL_IRQ) && !vgpu_eeh_dma_stopped(vgpu))
 		vgpu_irq_raise(vgpu);
 }
 

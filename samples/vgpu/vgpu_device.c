@@ -15,8 +15,8 @@
  * Lifetime: probe reserves the VRAM slice (in the vfio_device init op) and registers the
  * device; remove unregisters it, which waits for the user to close it (asking through the
  * request interrupt); the last reference releases the slice and frees the instance.
- * Closing the device drops pins and interrupt triggers but keeps VRAM and the display
- * registers, as a GPU keeps its framebuffer until reset: a host tool opening the device
+ * Closing the device drops pins, interrupt triggers and any EEH freeze (vgpu_eeh.c) but
+ * keeps VRAM and the display registers, as a GPU keeps its framebuffer until reset: a host tool opening the device
  * after the VM exits still finds the last frame.
  */
 #include <linux/highmem.h>
@@ -64,7 +64,9 @@ static int vgpu_reg_access(struct vgpu_state *vgpu, unsigned int index, unsigned
 	if (write && copy_from_user(val, ubuf, len))
 		return -EFAULT;
 	mutex_lock(&vgpu->lock);
-	if (index == VFIO_PCI_CONFIG_REGION_INDEX && write)
+	if (vgpu_eeh_io_stopped(vgpu))
+		memset(val, 0xff, len);	/* frozen: reads return all ones, writes are dropped */
+	else if (index == VFIO_PCI_CONFIG_REGION_INDEX && write)
 		vgpu_cfg_write(vgpu, off, val, len);
 	else if (index == VFIO_PCI_CONFIG_REGION_INDEX)
 		vgpu_cfg_read(vgpu, off, val, len);
@@ -297,7 +299,12 @@ static long vgpu_ioctl_set_irqs(struct vgpu_state *vgpu, void __user *arg)
 	return vgpu_irq_set(vgpu, &hdr, arg + minsz);
 }
 
-static void vgpu_reset(struct vgpu_state *vgpu)
+/**
+ * vgpu_reset() - the function's reset: registers and config space at power on, pins
+ *	dropped; VRAM is kept
+ * @vgpu: the instance
+ */
+void vgpu_reset(struct vgpu_state *vgpu)
 {
 	lockdep_assert_held(&vgpu->lock);
 	vgpu_ce_reset(vgpu);
@@ -341,6 +348,7 @@ static void vgpu_close_device(struct vfio_device *vdev)
 	mutex_lock(&vgpu->lock);
 	vgpu_ce_reset(vgpu);
 	vgpu_irq_free(vgpu);
+	vgpu_eeh_clear(vgpu);
 	mutex_unlock(&vgpu->lock);
 }
 
@@ -420,6 +428,7 @@ int vgpu_probe(struct mdev_device *mdev)
 	ret = vfio_register_emulated_iommu_dev(&vgpu->vdev);
 	if (ret)
 		goto err_put;
+	vgpu_eeh_register(vgpu);
 	dev_set_drvdata(&mdev->dev, vgpu);
 	return 0;
 
@@ -436,6 +445,7 @@ void vgpu_remove(struct mdev_device *mdev)
 {
 	struct vgpu_state *vgpu = dev_get_drvdata(&mdev->dev);
 
+	vgpu_eeh_unregister(vgpu);
 	vfio_unregister_group_dev(&vgpu->vdev);
 	vfio_put_device(&vgpu->vdev);
 }

@@ -274,7 +274,7 @@ test_nested_guest() {
 	local u rc
 	u=$(uuid 0x08080808 1)
 	create mtty mtty-1 "$u" || return 1
-	"$TOP/tools/testing/vm/run" --kvm --modules none -m 512M --timeout 150 \
+	"$TOP/tools/testing/vm/run" --kvm --modules none -m 512M --timeout 300 \
 		--append 8250.nr_uarts=8 \
 		--qemu "-device vfio-pci,sysfsdev=$DEVS/$u" -- "$PWD/nested-guest.sh"
 	rc=$?
