@@ -4,10 +4,12 @@
 # The nested-guest end to end, in the test VM: create a vGPU through sysfs, boot a nested
 # KVM guest with it (-device vfio-pci,sysfsdev=...), where the guest drives the copy engine
 # (guest/vgpu_ce_guest), stock bochs-drm binds the vGPU and guest/vgpu_draw draws the test
-# pattern with libdrm and leaves QEMU through isa-debug-exit with the scanout programmed;
+# pattern with libdrm and, while it holds the mode, the guest leaves QEMU through
+# isa-debug-exit (written through /dev/port) with the scanout programmed;
 # then vgpu-screenshot captures the plane on this side and the PNG must match the pattern
 # pixel for pixel. Prints TAP. Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER,
-# SHOT_DIR (where to leave the PNGs, default /tmp).
+# SHOT_DIR (where to leave the PNGs, default /tmp), NESTED_UUID (use this existing vGPU
+# instead of creating a quarter one, and leave it in place: the demo's way in).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 runner=${VM_RUNNER:-$TOP/tools/testing/vm/run}
@@ -44,13 +46,23 @@ done
 lsmod | grep -q '^vgpu ' || insmod "$TOP/samples/vgpu/vgpu.ko" || skip_all "cannot load vgpu.ko"
 
 types=/sys/class/mdev_bus/vgpu0/mdev_supported_types
-uuid=$(cat /proc/sys/kernel/random/uuid)
-put "$types/vgpu-quarter/create" "$uuid"
-tap $? "create a quarter vGPU through sysfs ($uuid)"
+uuid=${NESTED_UUID:-}
+if [ -n "$uuid" ]; then
+	[ -e "/sys/bus/mdev/devices/$uuid" ]
+	tap $? "use the given vGPU ($uuid)"
+else
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	put "$types/vgpu-quarter/create" "$uuid"
+	tap $? "create a quarter vGPU through sysfs ($uuid)"
+fi
 
 guest_cmd="$here/guest/vgpu_ce_guest; modprobe bochs;"
 guest_cmd+=" for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
-guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height -x 0xf4"
+guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
+guest_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
+# Not vgpu_draw -x: its ioperm() + outb faults (#GP) in a guest nested under TCG; the
+# kernel's outb behind /dev/port does not. QEMU exits at this write.
+guest_cmd+=" cat /tmp/draw.log; sync; printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
 log=$(mktemp)
 start=$(date +%s)
 TOP_OVERRIDE=$TOP "$runner" --kvm --modules none -m 512M --timeout 300 \
@@ -80,7 +92,9 @@ tap $? "vgpu-screenshot (region plane)"
 "$here/guest/png_check" "$shots/vgpu-region.png" "$width" "$height" | sed 's/^/# /'
 tap "${PIPESTATUS[0]}" "region screenshot matches the pattern pixel for pixel"
 
-put "/sys/bus/mdev/devices/$uuid/remove" 1
-tap $? "remove the vGPU"
+if [ -z "${NESTED_UUID:-}" ]; then
+	put "/sys/bus/mdev/devices/$uuid/remove" 1
+	tap $? "remove the vGPU"
+fi
 rm -f "$log"
 exit $failed
