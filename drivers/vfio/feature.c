@@ -14,14 +14,16 @@
  * it is either installed in a new fd or put, never both.
  */
 /*
- * linux/compat.h is not used here, but it completes types reachable from struct vfio_device
- * (compat robust futex lists, iov_iter) that the stock CRC of vfio_mig_get_next_state()
- * was computed over: without it that CRC differs.
+ * linux/compat.h and linux/pci.h are not used here, but they complete types reachable
+ * from struct vfio_device (compat robust futex lists and iov_iter; on powerpc the PCI
+ * structures its dev_archdata points to) that the stock CRC of vfio_mig_get_next_state()
+ * was computed over: without them that CRC differs.
  */
 #include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/interval_tree.h>
+#include <linux/pci.h>
 #include <linux/iova_bitmap.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>

@@ -61,15 +61,27 @@ static void type1_dirty_set(struct type1_dma *dma, unsigned long first, unsigned
 		__set_bit(c, dma->dirty_chunks);
 }
 
-/* Mark the pages pinned for vendor drivers. */
+/*
+ * Mark the pages pinned for vendor drivers. One cursor walks the pins (xa_for_each would
+ * start each step from the root: this runs for every mapping at each read, and vendor
+ * drivers may hold 100,000 pins), and each pin sets its one bit and its chunk's bit.
+ */
 static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	unsigned long shift = type1_dirty_shift(iommu);
+	unsigned long bit, shift = type1_dirty_shift(iommu);
+	XA_STATE(xas, &dma->pins, 0);
 	struct type1_pin *pin;
-	unsigned long idx;
 
-	xa_for_each(&dma->pins, idx, pin)
-		type1_dirty_set(dma, ((u64)idx << PAGE_SHIFT) >> shift, 1);
+	lockdep_assert_held(&iommu->lock);
+	rcu_read_lock();
+	xas_for_each(&xas, pin, ULONG_MAX) {
+		if (xas_retry(&xas, pin))
+			continue;
+		bit = ((u64)xas.xa_index << PAGE_SHIFT) >> shift;
+		__set_bit(bit, dma->bitmap);
+		__set_bit(bit / TYPE1_DIRTY_CHUNK_BITS, dma->dirty_chunks);
+	}
+	rcu_read_unlock();
 }
 
 /**
