@@ -60,8 +60,8 @@ guest_cmd="$here/guest/vgpu_ce_guest; modprobe bochs;"
 guest_cmd+=" for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
 guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
 guest_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
-# Not vgpu_draw -x: its ioperm() + outb faults (#GP) in a guest nested under TCG; the
-# kernel's outb behind /dev/port does not. QEMU exits at this write.
+# isa-debug-exit through /dev/port: a userspace ioperm() + outb faults (#GP) in a guest
+# nested under TCG, the kernel's outb behind /dev/port does not. QEMU exits at this write.
 guest_cmd+=" cat /tmp/draw.log; sync; printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
 log=$(mktemp)
 start=$(date +%s)

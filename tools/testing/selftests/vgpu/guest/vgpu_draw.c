@@ -2,18 +2,17 @@
 /*
  * vgpu_draw: runs in the (nested) guest. Finds the DRM device driven by bochs-drm, sets a
  * mode on its first connected connector with a dumb buffer holding the test pattern
- * (pattern.h), prints "DRAWN <w>x<h>" and keeps the mode set. With -x PORT it then makes
- * QEMU exit at once through isa-debug-exit (no guest shutdown, so the scanout stays
- * programmed for the host to capture); otherwise it waits for a signal.
+ * (pattern.h), prints "DRAWN <w>x<h>" and keeps the mode set until a signal. The caller
+ * then makes QEMU exit without a guest shutdown (nested.sh writes isa-debug-exit's port
+ * through /dev/port), so the scanout stays programmed for the host to capture.
  *
- * usage: vgpu_draw [-m WxH] [-x PORT]
+ * usage: vgpu_draw [-m WxH]
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/io.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -95,21 +94,17 @@ int main(int argc, char **argv)
 {
 	struct drm_mode_create_dumb create = { .bpp = 32 };
 	struct drm_mode_map_dumb map = { 0 };
-	unsigned int w = 0, h = 0, port = 0;
+	unsigned int w = 0, h = 0;
 	drmModeConnectorPtr conn = NULL;
 	drmModeModeInfoPtr mode;
 	uint32_t fb_id, crtc, *fb;
 	drmModeResPtr res;
 	int fd, i, opt;
 
-	while ((opt = getopt(argc, argv, "m:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:")) != -1) {
 		if (opt == 'm' && sscanf(optarg, "%ux%u", &w, &h) == 2)
 			continue;
-		if (opt == 'x') {
-			port = strtoul(optarg, NULL, 0);
-			continue;
-		}
-		fprintf(stderr, "usage: vgpu_draw [-m WxH] [-x PORT]\n");
+		fprintf(stderr, "usage: vgpu_draw [-m WxH]\n");
 		return 1;
 	}
 	fd = open_bochs();
@@ -147,13 +142,6 @@ int main(int argc, char **argv)
 		die("drmModeSetCrtc");
 	printf("DRAWN %ux%u\n", create.width, create.height);
 	fflush(stdout);
-	if (port) {
-		/* QEMU's isa-debug-exit: leave now, with the scanout still programmed */
-		sync();
-		if (ioperm(port, 1, 1))
-			die("ioperm");
-		outb(0, port);
-	}
 	pause();
 	return 0;
 }
