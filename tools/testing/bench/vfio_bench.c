@@ -316,7 +316,7 @@ static void mdev_create(const char *type, unsigned int tag, unsigned int i)
 
 	snprintf(path, sizeof(path), "%s/create", type);
 	mdev_uuid(uuid, tag, i);
-	ASSERT_EQ(0, t1_sysfs_write(path, uuid));
+	ASSERT_EQ(0, sysfs_attr_write(path, uuid));
 }
 
 static void mdev_remove(unsigned int tag, unsigned int i)
@@ -325,7 +325,7 @@ static void mdev_remove(unsigned int tag, unsigned int i)
 
 	mdev_uuid(uuid, tag, i);
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
-	ASSERT_EQ(0, t1_sysfs_write(path, "1"));
+	ASSERT_EQ(0, sysfs_attr_write(path, "1"));
 }
 
 static void bench_mdev(unsigned int live, unsigned int cycles)
@@ -336,7 +336,7 @@ static void bench_mdev(unsigned int live, unsigned int cycles)
 
 	mbochs_type(type, sizeof(type));
 	snprintf(path, sizeof(path), "%s/available_instances", type);
-	ASSERT_EQ(0, t1_sysfs_read(path, val, sizeof(val)));
+	ASSERT_EQ(0, sysfs_attr_read(path, val, sizeof(val)));
 	if ((unsigned int)atoi(val) < live)
 		skip("mbochs holds too few instances (load it with count=4200)");
 	t = now();
@@ -368,9 +368,9 @@ static int open_edu(struct t1_env *env)
 		return ret;
 	for (i = 0; i < g.gl_pathc && ret; i++) {
 		snprintf(path, sizeof(path), "%s/device", g.gl_pathv[i]);
-		if (t1_sysfs_read(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
+		if (sysfs_attr_read(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
 			continue;
-		ret = t1_open(env, t1_dev_group(g.gl_pathv[i]), VFIO_TYPE1v2_IOMMU,
+		ret = t1_open(env, sysfs_dev_iommu_group(g.gl_pathv[i]), VFIO_TYPE1v2_IOMMU,
 			      basename(g.gl_pathv[i]));
 	}
 	globfree(&g);

@@ -71,20 +71,10 @@ static int __inject(int container)
 /* Opens the container and the group and puts the group in it, without VFIO_SET_IOMMU */
 static int __open_unset(struct vgpu_dev *v, const char *uuid)
 {
-	char path[64];
-	int nr;
+	int ret = __vgpu_open_group(v, uuid);
 
-	v->container = v->group = v->device = -1;
-	nr = mdev_group_nr(uuid);
-	if (nr < 0)
-		return nr;
-	v->container = open("/dev/vfio/vfio", O_RDWR);
-	if (v->container < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
-	v->group = open(path, O_RDWR);
-	if (v->group < 0)
-		return -errno;
+	if (ret)
+		return ret;
 	return ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ? -errno : 0;
 }
 
@@ -128,9 +118,9 @@ FIXTURE_SETUP(mtty)
 		SKIP(return, "no mtty parent (modprobe mtty)");
 	snprintf(path, sizeof(path), "%s/create", g.gl_pathv[0]);
 	globfree(&g);
-	ASSERT_EQ(0, sysfs_read("/proc/sys/kernel/random/uuid", self->uuid,
-				sizeof(self->uuid)));
-	ASSERT_EQ(0, sysfs_write(path, self->uuid));
+	ASSERT_EQ(0, sysfs_attr_read("/proc/sys/kernel/random/uuid", self->uuid,
+				     sizeof(self->uuid)));
+	ASSERT_EQ(0, sysfs_attr_write(path, self->uuid));
 	ASSERT_EQ(0, __vgpu_open(&self->v, self->uuid));
 }
 
@@ -168,8 +158,8 @@ TEST(mtty_before_set_iommu)
 		SKIP(return, "no mtty parent (modprobe mtty)");
 	snprintf(path, sizeof(path), "%s/create", g.gl_pathv[0]);
 	globfree(&g);
-	ASSERT_EQ(0, sysfs_read("/proc/sys/kernel/random/uuid", uuid, sizeof(uuid)));
-	ASSERT_EQ(0, sysfs_write(path, uuid));
+	ASSERT_EQ(0, sysfs_attr_read("/proc/sys/kernel/random/uuid", uuid, sizeof(uuid)));
+	ASSERT_EQ(0, sysfs_attr_write(path, uuid));
 	ASSERT_EQ(0, __open_unset(&v, uuid));
 	EXPECT_EQ(0, __check_eeh(v.container));
 	EXPECT_EQ(-EINVAL, __pe_op(v.container, VFIO_EEH_PE_GET_STATE));
@@ -196,12 +186,7 @@ FIXTURE_SETUP(vgpu)
 		SKIP(return, "vgpu.ko not loaded");
 	ASSERT_EQ(0, __mdev_create(0, "eighth", self->uuid));
 	ASSERT_EQ(0, __vgpu_open(&self->v, self->uuid));
-	self->mem = mmap(NULL, MEMSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	ASSERT_NE(MAP_FAILED, self->mem);
-	memset(self->mem, 0, MEMSZ);
-	ASSERT_EQ(0, __dma_map(&self->v, self->mem, IOVA, MEMSZ,
-			       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, __vgpu_mem_map(&self->v, &self->mem, IOVA, MEMSZ));
 }
 
 FIXTURE_TEARDOWN(vgpu)

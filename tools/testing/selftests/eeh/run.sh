@@ -6,20 +6,12 @@
 # EEH_STACK=stock (test names prefixed "stock: "), where the vGPU has no EEH and every
 # answer must be the stock one. mtty (the kernel's sample) is the device without EEH.
 # After each run the whole stack must unload: a leaked reference fails it.
+# shellcheck source-path=SCRIPTDIR
 set -u
 cd "$(dirname "$0")" || exit 2
 
-# tap STATUS NAME: one TAP line for a check's exit status, which it returns
-tap() {
-	local rc=$1
-	shift
-	if [ "$rc" -eq 0 ]; then
-		echo "ok 1 $*"
-	else
-		echo "not ok 1 $*"
-	fi
-	return "$rc"
-}
+# shellcheck source=../lib/tap.sh
+. ../lib/tap.sh
 
 unload() {
 	local m
@@ -41,14 +33,14 @@ run_stack() {	# run_stack stock|ours PREFIX
 	local stack=$1 prefix=$2 rc=0 info
 	unload
 	load "$stack"
-	tap $? "${prefix}load vfio, vfio_iommu_type1, mdev, mtty and vgpu" || return 1
+	tap_check $? "${prefix}load vfio, vfio_iommu_type1, mdev, mtty and vgpu" || return 1
 	info=()
 	[ "$stack" = stock ] && info=(-b "$VM_STOCK_MODROOT")
 	echo "# $stack stack: $(modinfo "${info[@]}" -F filename vfio)"
 	EEH_STACK=$stack ./eeh_test 2>&1 | sed -u "s/^\(\(not \)\?ok [0-9]* \)/\1$prefix/"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	unload
-	tap $? "${prefix}nothing leaked: the stack unloads" || rc=1
+	tap_check $? "${prefix}nothing leaked: the stack unloads" || rc=1
 	return $rc
 }
 

@@ -8,6 +8,7 @@
 # drivers/iommu (the AMD IOMMU v1 page table, x86 only: sme_me_mask) is left out of this
 # build; everything else is built. The build runs in a copy of the tree under
 # $OUT/ppc64_build, so the checkout's x86 objects are not touched.
+# shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
 cache=${CACHE:-$top/.cache}
@@ -17,18 +18,8 @@ work=${OUT:-$top/out}/ppc64_build
 tree=$work/tree
 cross=powerpc64le-linux-gnu-
 n=0 failed=0
-
-tap() {
-	n=$((n + 1))
-	if [ -n "${3:-}" ]; then
-		echo "ok $n $2 # SKIP $3"
-	elif [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$top/tools/testing/selftests/lib/tap.sh"
 
 # The work tree as git sees it (tracked and new files that exist, nothing ignored),
 # without drivers/iommu

@@ -2,7 +2,8 @@
 /*
  * Helpers of the type1 suites: containers over an emulated (mdev) or physical (vfio-pci)
  * group, and the type1 ioctls in threes: __x() returns 0 or -errno, x() asserts success,
- * x_err(E, ...) asserts -E. Local to this suite until tools/testing/selftests/lib/ lands.
+ * x_err(E, ...) asserts -E. The sysfs helpers are ../lib/vfio_sysfs.h, shared with the
+ * other VFIO suites.
  */
 #ifndef TYPE1_UTIL_H
 #define TYPE1_UTIL_H
@@ -25,6 +26,8 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "vfio_sysfs.h"
+
 #define SZ_4K	0x1000ULL
 #define SZ_2M	0x200000ULL
 #define SZ_1G	0x40000000ULL
@@ -36,36 +39,6 @@ struct t1_env {
 	char uuid[40];		/* the mdev made for the test, "" for a physical device */
 	char mdev_path[PATH_MAX];
 };
-
-/* Write @val to sysfs @path. Return: 0 or -errno. */
-static inline int t1_sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static inline int t1_sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
 
 /* The first mdev type directory whose path contains @what. Return: 0 or -ENOENT. */
 static inline int t1_mdev_type(const char *what, char *out, size_t len)
@@ -85,20 +58,6 @@ static inline int t1_mdev_type(const char *what, char *out, size_t len)
 	}
 	globfree(&g);
 	return ret;
-}
-
-/* The IOMMU group number of a device's sysfs directory. */
-static inline int t1_dev_group(const char *devpath)
-{
-	char link[PATH_MAX + 16], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "%s/iommu_group", devpath);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = 0;
-	return atoi(basename(target));
 }
 
 /* Open group @groupno, a container of @type over it and the device @name. */
@@ -138,18 +97,18 @@ static inline int t1_open_mdev(struct t1_env *env, const char *what, int type)
 	ret = t1_mdev_type(what, tdir, sizeof(tdir));
 	if (ret)
 		return ret;
-	ret = t1_sysfs_read("/proc/sys/kernel/random/uuid", env->uuid, sizeof(env->uuid));
+	ret = sysfs_attr_read("/proc/sys/kernel/random/uuid", env->uuid, sizeof(env->uuid));
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/create", tdir);
-	ret = t1_sysfs_write(path, env->uuid);
+	ret = sysfs_attr_write(path, env->uuid);
 	if (ret) {
 		env->uuid[0] = 0;
 		return ret;
 	}
 	snprintf(env->mdev_path, sizeof(env->mdev_path), "/sys/bus/mdev/devices/%s",
 		 env->uuid);
-	groupno = t1_dev_group(env->mdev_path);
+	groupno = sysfs_dev_iommu_group(env->mdev_path);
 	if (groupno < 0)
 		return groupno;
 	return t1_open(env, groupno, type, env->uuid);
@@ -168,7 +127,7 @@ static inline void t1_close(struct t1_env *env)
 	env->device = env->group = env->container = -1;
 	if (env->uuid[0]) {
 		snprintf(path, sizeof(path), "%s/remove", env->mdev_path);
-		t1_sysfs_write(path, "1");
+		sysfs_attr_write(path, "1");
 		env->uuid[0] = 0;
 	}
 }

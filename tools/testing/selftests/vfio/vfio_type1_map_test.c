@@ -272,11 +272,11 @@ TEST_F(map, entry_limit)
 	char old[32];
 	int fd, i;
 
-	ASSERT_EQ(0, t1_sysfs_read(LIMIT_PARAM, old, sizeof(old)));
+	ASSERT_EQ(0, sysfs_attr_read(LIMIT_PARAM, old, sizeof(old)));
 	t1_close(&self->env);
-	ASSERT_EQ(0, t1_sysfs_write(LIMIT_PARAM, "16"));
+	ASSERT_EQ(0, sysfs_attr_write(LIMIT_PARAM, "16"));
 	i = t1_open_mdev(&self->env, "mtty", variant->type);
-	ASSERT_EQ(0, t1_sysfs_write(LIMIT_PARAM, old));
+	ASSERT_EQ(0, sysfs_attr_write(LIMIT_PARAM, old));
 	ASSERT_EQ(0, i);
 	fd = self->env.container;
 	for (i = 0; i < 16; i++)

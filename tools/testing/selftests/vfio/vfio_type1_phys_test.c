@@ -45,10 +45,10 @@ static int edu_find(struct edu *edu)
 		ssize_t n;
 
 		snprintf(path, sizeof(path), "%s/vendor", g.gl_pathv[i]);
-		if (t1_sysfs_read(path, val, sizeof(val)) || strcmp(val, "0x1234"))
+		if (sysfs_attr_read(path, val, sizeof(val)) || strcmp(val, "0x1234"))
 			continue;
 		snprintf(path, sizeof(path), "%s/device", g.gl_pathv[i]);
-		if (t1_sysfs_read(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
+		if (sysfs_attr_read(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
 			continue;
 		snprintf(path, sizeof(path), "%s/driver", g.gl_pathv[i]);
 		n = readlink(path, drv, sizeof(drv) - 1);
@@ -58,7 +58,7 @@ static int edu_find(struct edu *edu)
 		if (strcmp(basename(drv), "vfio-pci"))
 			continue;
 		snprintf(edu->bdf, sizeof(edu->bdf), "%s", basename(g.gl_pathv[i]));
-		edu->groupno = t1_dev_group(g.gl_pathv[i]);
+		edu->groupno = sysfs_dev_iommu_group(g.gl_pathv[i]);
 		ret = edu->groupno < 0 ? edu->groupno : 0;
 	}
 	globfree(&g);

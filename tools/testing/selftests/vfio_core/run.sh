@@ -12,24 +12,14 @@ cd "$(dirname "$0")" || exit 2
 
 # shellcheck source=../vfio/stack.sh
 . ../vfio/stack.sh
+# shellcheck source=../lib/tap.sh
+. ../lib/tap.sh
 
 # The removal tests unbind and rebind edu: they run last
 TESTS=(vfio_core_container_test vfio_core_group_test vfio_core_device_test
 	vfio_core_thread_test vfio_core_mdev_test)
 [ -x virqfd_test ] && TESTS+=(virqfd_test)
 TESTS+=(vfio_core_remove_test)
-
-# tap STATUS NAME: one TAP line for a check's exit status, which it returns
-tap() {
-	local rc=$1
-	shift
-	if [ "$rc" -eq 0 ]; then
-		echo "ok 1 $*"
-	else
-		echo "not ok 1 $*"
-	fi
-	return "$rc"
-}
 
 # modinfo over the module root in use: set by run_stack
 modroot=()
@@ -67,16 +57,16 @@ run_stack() {
 	[ "$prefix" ] && modroot=(-b "$VM_STOCK_MODROOT")
 	echo "# vfio: $(modinfo "${modroot[@]}" -F filename vfio)"
 	vfio_pci_is_debians
-	tap $? "${prefix}vfio-pci: Debian's module loaded against this vfio" || rc=1
+	tap_check $? "${prefix}vfio-pci: Debian's module loaded against this vfio" || rc=1
 	bind_edu
 	edu_on_vfio_pci
-	tap $? "${prefix}vfio-pci: binds edu" || rc=1
+	tap_check $? "${prefix}vfio-pci: binds edu" || rc=1
 	for t in "${TESTS[@]}"; do
 		"./$t" 2>&1 | sed -u "s/^\(\(not \)\?ok [0-9]* \)/\1$prefix/"
 		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	done
 	stack_unloads
-	tap $? "${prefix}nothing leaked: the stack unloads" || rc=1
+	tap_check $? "${prefix}nothing leaked: the stack unloads" || rc=1
 	return $rc
 }
 

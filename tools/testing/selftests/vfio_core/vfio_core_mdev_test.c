@@ -26,13 +26,13 @@ FIXTURE_SETUP(mdev)
 		SKIP(return, "no mtty parent (modprobe mtty)");
 	snprintf(path, sizeof(path), "%s/create", g.gl_pathv[0]);
 	globfree(&g);
-	ASSERT_EQ(0, vc_sysfs_read("/proc/sys/kernel/random/uuid", self->dev.name,
-				   sizeof(self->dev.name)));
-	ASSERT_EQ(0, vc_sysfs_write(path, self->dev.name));
+	ASSERT_EQ(0, sysfs_attr_read("/proc/sys/kernel/random/uuid", self->dev.name,
+				     sizeof(self->dev.name)));
+	ASSERT_EQ(0, sysfs_attr_write(path, self->dev.name));
 	snprintf(self->dev.path, sizeof(self->dev.path), "/sys/bus/mdev/devices/%s",
 		 self->dev.name);
 	snprintf(self->remove, sizeof(self->remove), "%s/remove", self->dev.path);
-	self->dev.groupno = vc_dev_group(self->dev.path);
+	self->dev.groupno = sysfs_dev_iommu_group(self->dev.path);
 	ASSERT_LE(0, self->dev.groupno);
 }
 
@@ -40,7 +40,7 @@ FIXTURE_TEARDOWN(mdev)
 {
 	vc_close(&self->fds);
 	if (self->remove[0])
-		vc_sysfs_write(self->remove, "1");
+		sysfs_attr_write(self->remove, "1");
 }
 
 TEST_F(mdev, open_get_info)

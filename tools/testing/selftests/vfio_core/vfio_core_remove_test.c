@@ -41,7 +41,7 @@ static pid_t unbind_start(const char *name)
 		return pid;
 	close_range(3, ~0U, 0);
 	signal(SIGUSR1, on_signal);
-	_exit(vc_sysfs_write(UNBIND, name) ? 1 : 0);
+	_exit(sysfs_attr_write(UNBIND, name) ? 1 : 0);
 }
 
 /* Wait up to @ms for @pid. Return: its exit status, or -ETIMEDOUT. */
@@ -95,7 +95,7 @@ static void edu_rebind(const struct vc_dev *dev)
 
 	vc_dev_driver(dev->path, drv, sizeof(drv));
 	if (!drv[0])
-		vc_sysfs_write("/sys/bus/pci/drivers_probe", dev->name);
+		sysfs_attr_write("/sys/bus/pci/drivers_probe", dev->name);
 }
 
 FIXTURE_SETUP(remove)

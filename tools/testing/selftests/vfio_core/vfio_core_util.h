@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "vfio_sysfs.h"
+
 /* QEMU hw/misc/edu.c: register 0 reads 0xRRrr00ed, version 1.0 */
 #ifndef offsetofend
 #define offsetofend(type, member) \
@@ -48,49 +50,6 @@ struct vc_fds {
 	int group;
 	int device;
 };
-
-static inline int vc_sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
-static inline int vc_sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* The IOMMU group number of the device at sysfs directory @path, or -errno. */
-static inline int vc_dev_group(const char *path)
-{
-	char link[PATH_MAX + 16], target[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "%s/iommu_group", path);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = 0;
-	return atoi(basename(target));
-}
 
 /* The name of the driver bound to the device at @path, "" when none. */
 static inline void vc_dev_driver(const char *path, char *drv, size_t len)
@@ -116,14 +75,14 @@ static inline int vc_edu_find(struct vc_dev *dev)
 		return ret;
 	for (i = 0; i < g.gl_pathc && ret; i++) {
 		snprintf(path, sizeof(path), "%s/vendor", g.gl_pathv[i]);
-		if (vc_sysfs_read(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
+		if (sysfs_attr_read(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
 			continue;
 		snprintf(path, sizeof(path), "%s/device", g.gl_pathv[i]);
-		if (vc_sysfs_read(path, val, sizeof(val)) || strcmp(val, EDU_DEVICE))
+		if (sysfs_attr_read(path, val, sizeof(val)) || strcmp(val, EDU_DEVICE))
 			continue;
 		snprintf(dev->path, sizeof(dev->path), "%s", g.gl_pathv[i]);
 		snprintf(dev->name, sizeof(dev->name), "%s", basename(g.gl_pathv[i]));
-		dev->groupno = vc_dev_group(dev->path);
+		dev->groupno = sysfs_dev_iommu_group(dev->path);
 		ret = dev->groupno < 0 ? dev->groupno : 0;
 	}
 	globfree(&g);

@@ -124,6 +124,19 @@ FIXTURE_TEARDOWN(virqfd)
 	vc_close_fd(&self->efd[1]);
 }
 
+/*
+ * INTx to @trigger with @unmask as its unmask eventfd, then edu raises the line: @trigger
+ * fires and vfio-pci masks INTx, the line still asserted until edu's IRQ_ACK.
+ */
+static void intx_fire_masked(struct __test_metadata *_metadata, int dev, uint64_t bar0,
+			     int trigger, int unmask)
+{
+	intx_trigger(dev, trigger);
+	intx_unmask(dev, unmask);
+	ASSERT_EQ(0, edu_write(dev, bar0, EDU_REG_IRQ_RAISE, 1));
+	ASSERT_TRUE(efd_wait(trigger, 5000));
+}
+
 /* vfio-pci refuses an unmask eventfd until INTx is enabled: no virqfd is made */
 TEST_F(virqfd, unmask_needs_intx)
 {
@@ -180,12 +193,7 @@ TEST_F(virqfd, unmask_resends_while_asserted)
 {
 	int dev = self->fds.device;
 
-	intx_trigger(dev, self->trigger);
-	intx_unmask(dev, self->efd[0]);
-
-	ASSERT_EQ(0, edu_write(dev, self->bar0, EDU_REG_IRQ_RAISE, 1));
-	ASSERT_TRUE(efd_wait(self->trigger, 5000));
-
+	intx_fire_masked(_metadata, dev, self->bar0, self->trigger, self->efd[0]);
 	ASSERT_EQ(0, efd_signal(self->efd[0]));
 	ASSERT_TRUE(efd_wait(self->trigger, 5000));
 
@@ -205,11 +213,7 @@ TEST_F(virqfd, trigger_swap_flushes_thread)
 {
 	int dev = self->fds.device;
 
-	intx_trigger(dev, self->trigger);
-	intx_unmask(dev, self->efd[0]);
-	ASSERT_EQ(0, edu_write(dev, self->bar0, EDU_REG_IRQ_RAISE, 1));
-	ASSERT_TRUE(efd_wait(self->trigger, 5000));
-
+	intx_fire_masked(_metadata, dev, self->bar0, self->trigger, self->efd[0]);
 	/* Queue a re-send, then swap the trigger while it may be in flight */
 	ASSERT_EQ(0, efd_signal(self->efd[0]));
 	intx_trigger(dev, self->efd[1]);

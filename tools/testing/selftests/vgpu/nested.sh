@@ -10,6 +10,7 @@
 # pixel for pixel. Prints TAP. Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER,
 # SHOT_DIR (where to leave the PNGs, default /tmp), NESTED_UUID (use this existing vGPU
 # instead of creating a quarter one, and leave it in place: the demo's way in).
+# shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 runner=${VM_RUNNER:-$TOP/tools/testing/vm/run}
@@ -17,18 +18,8 @@ stack=${NESTED_STACK:-stock}
 shots=${SHOT_DIR:-/tmp}
 width=1024 height=768
 n=0 failed=0
-
-tap() {
-	n=$((n + 1))
-	if [ -n "${3:-}" ]; then
-		echo "ok $n $2 # SKIP $3"
-	elif [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
 
 put() { echo "$2" > "$1"; }
 

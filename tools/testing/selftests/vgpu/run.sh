@@ -5,21 +5,12 @@
 # when our modules are built, on ours (one boot, unload one, load the other); the vGPU
 # module is the same binary on both. Then the placement policy (homogeneous), the
 # single_usage_restriction attribute, and the nested-guest end to end (nested.sh).
+# shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 n=0 failed=0
-
-tap() {	# tap STATUS NAME [SKIP-REASON]
-	n=$((n + 1))
-	if [ -n "${3:-}" ]; then
-		echo "ok $n $2 # SKIP $3"
-	elif [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
 
 # Renumber the harness's TAP into ours, tagging each test with the stack it ran on
 relay() {

@@ -23,6 +23,7 @@
 #include <linux/vfio.h>
 
 #include "../../../../samples/vgpu/vgpu_regs.h"
+#include "vfio_sysfs.h"
 
 #define VGPU_SYSFS_PARENT	"/sys/class/mdev_bus/vgpu%d"
 #define VGPU_TYPE_DIR		VGPU_SYSFS_PARENT "/mdev_supported_types/vgpu-%s"
@@ -37,41 +38,12 @@ struct vgpu_dev {
 	int device;
 };
 
-static inline int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static inline int sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	return 0;
-}
-
 static inline long type_attr_long(int gpu, const char *type, const char *attr)
 {
 	char path[PATH_MAX], buf[64];
 
 	snprintf(path, sizeof(path), VGPU_TYPE_DIR "/%s", gpu, type, attr);
-	if (sysfs_read(path, buf, sizeof(buf)))
+	if (sysfs_attr_read(path, buf, sizeof(buf)))
 		return -1;
 	return strtol(buf, NULL, 0);
 }
@@ -85,7 +57,7 @@ static inline int __mdev_create(int gpu, const char *type, char *uuid)
 	uuid_generate(u);
 	uuid_unparse_lower(u, uuid);
 	snprintf(path, sizeof(path), VGPU_TYPE_DIR "/create", gpu, type);
-	return sysfs_write(path, uuid);
+	return sysfs_attr_write(path, uuid);
 }
 
 static inline int __mdev_remove(const char *uuid)
@@ -93,28 +65,25 @@ static inline int __mdev_remove(const char *uuid)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), MDEV_DIR "/remove", uuid);
-	return sysfs_write(path, "1");
+	return sysfs_attr_write(path, "1");
 }
 
 static inline int mdev_group_nr(const char *uuid)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), MDEV_DIR "/iommu_group", uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = 0;
-	return atoi(strrchr(link, '/') + 1);
+	snprintf(path, sizeof(path), MDEV_DIR, uuid);
+	return sysfs_dev_iommu_group(path);
 }
 
-/* Open an mdev as a VFIO user with a type1v2 container. Returns 0 or -errno. */
-static inline int __vgpu_open(struct vgpu_dev *v, const char *uuid)
+/*
+ * Open a container and the group of mdev @uuid, nothing more: no SET_CONTAINER, no device.
+ * Returns 0 or -errno; an fd not opened stays -1 (vgpu_close() closes the rest).
+ */
+static inline int __vgpu_open_group(struct vgpu_dev *v, const char *uuid)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[64];
-	int nr, ret;
+	int nr;
 
 	memset(v, 0, sizeof(*v));
 	v->container = v->group = v->device = -1;
@@ -127,8 +96,18 @@ static inline int __vgpu_open(struct vgpu_dev *v, const char *uuid)
 		return -errno;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
 	v->group = open(path, O_RDWR);
-	if (v->group < 0)
-		return -errno;
+	return v->group < 0 ? -errno : 0;
+}
+
+/* Open an mdev as a VFIO user with a type1v2 container. Returns 0 or -errno. */
+static inline int __vgpu_open(struct vgpu_dev *v, const char *uuid)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	int ret;
+
+	ret = __vgpu_open_group(v, uuid);
+	if (ret)
+		return ret;
 	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status))
 		return -errno;
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
@@ -164,6 +143,19 @@ static inline int __dma_map(struct vgpu_dev *v, void *vaddr, uint64_t iova, uint
 	};
 
 	return ioctl(v->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/*
+ * Map @size bytes of fresh zeroed memory at @iova, read and write, into *@mem. Returns 0 or
+ * -errno; *@mem is MAP_FAILED only when the mmap() failed, else the caller munmap()s it.
+ */
+static inline int __vgpu_mem_map(struct vgpu_dev *v, uint8_t **mem, uint64_t iova, size_t size)
+{
+	*mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*mem == MAP_FAILED)
+		return -errno;
+	memset(*mem, 0, size);
+	return __dma_map(v, *mem, iova, size, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 }
 
 static inline int __dma_unmap(struct vgpu_dev *v, uint64_t iova, uint64_t size)

@@ -58,12 +58,7 @@ FIXTURE_SETUP(vgpu)
 		SKIP(return, "vgpu.ko not loaded");
 	ASSERT_EQ(0, __mdev_create(0, "quarter", self->uuid));
 	ASSERT_EQ(0, __vgpu_open(&self->v, self->uuid));
-	self->mem = mmap(NULL, MEMSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	ASSERT_NE(MAP_FAILED, self->mem);
-	memset(self->mem, 0, MEMSZ);
-	ASSERT_EQ(0, __dma_map(&self->v, self->mem, IOVA, MEMSZ,
-			       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, __vgpu_mem_map(&self->v, &self->mem, IOVA, MEMSZ));
 	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_REGION_INFO, &info));
 	self->vram = info.size;
 }
@@ -709,7 +704,7 @@ TEST(available_instances_mixed)
 	if (access("/sys/class/mdev_bus/vgpu1", F_OK))
 		SKIP(return, "vgpu.ko not loaded with gpus=2");
 	snprintf(path, sizeof(path), VGPU_TYPE_DIR "/description", 1, "quarter");
-	ASSERT_EQ(0, sysfs_read(path, desc, sizeof(desc)));
+	ASSERT_EQ(0, sysfs_attr_read(path, desc, sizeof(desc)));
 	EXPECT_EQ(0, strcmp(desc, "VRAM 64 MiB, max resolution 1920x1200, 1 head"));
 	EXPECT_AVAIL(1, 8, 4, 2, 1);
 	ASSERT_EQ(0, __mdev_create(1, "half", half));		/* slots 0-3 */
