@@ -18,7 +18,8 @@
  * Lock order (outermost first):
  *   device->dev_set->lock -> group->lock -> container->lock -> backend's own locks
  * vfio_groups_lock (group.c: the iommu_group -> vfio_group table) nests outside
- * group->lock and is never held while calling a driver or a backend. vfio_eeh_lock (eeh.c) nests outside
+ * group->lock; it is held while a group is torn down (which detaches the group from its
+ * container's backend), never while calling a driver. vfio_eeh_lock (eeh.c) nests outside
  * group->lock too: vfio_eeh_lock -> group->lock -> the driver's EEH ops.
  *
  * Lifetime:
