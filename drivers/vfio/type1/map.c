@@ -54,7 +54,9 @@ void type1_dma_remove(struct type1_iommu *iommu, struct type1_dma *dma)
 		iommu->vaddr_invalid_count--;
 	put_task_struct(dma->task);
 	mmdrop(dma->mm);
-	xa_destroy(&dma->pins);
+	/* Normally empty: xa_destroy() would take its irq-safe lock for nothing on each unmap */
+	if (!xa_empty(&dma->pins))
+		xa_destroy(&dma->pins);
 	kfree(dma);
 	iommu->dma_avail++;
 }
