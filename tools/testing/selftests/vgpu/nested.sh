@@ -7,7 +7,10 @@
 # pattern with libdrm and, while it holds the mode, the guest leaves QEMU through
 # isa-debug-exit (written through /dev/port) with the scanout programmed;
 # then vgpu-screenshot captures the plane on this side and the PNG must match the pattern
-# pixel for pixel. Prints TAP. Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER,
+# pixel for pixel. Meanwhile qemu_dirty_test, on this side, takes QEMU's VFIO container
+# (pidfd_getfd) and checks that exactly the pages the guest's copy engine wrote show up in
+# the type1 dirty bitmap; the two talk through files in the runner's run directory, which
+# the guest sees as /run/vm (the handshake is in qemu_dirty_test.c). Prints TAP. Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER,
 # SHOT_DIR (where to leave the PNGs, default /tmp), NESTED_UUID (use this existing vGPU
 # instead of creating a quarter one, and leave it in place: the demo's way in).
 # shellcheck source-path=SCRIPTDIR
@@ -47,16 +50,34 @@ else
 	tap $? "create a quarter vGPU through sysfs ($uuid)"
 fi
 
-guest_cmd="$here/guest/vgpu_ce_guest; modprobe bochs;"
+guest_cmd="$here/guest/vgpu_ce_guest /run/vm; modprobe bochs;"
 guest_cmd+=" for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
 guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
 guest_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
 # isa-debug-exit through /dev/port: a userspace ioperm() + outb faults (#GP) in a guest
 # nested under TCG, the kernel's outb behind /dev/port does not. QEMU exits at this write.
 guest_cmd+=" cat /tmp/draw.log; sync; printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
+# The host's side of the dirty check, beside the guest: find the runner's run directory and,
+# once the guest has named its pages, the QEMU of that boot; then qemu_dirty_test drives it.
+dirty_host() {
+	local rundir='' pid=''
+	for _ in $(seq 560); do
+		[ -z "$rundir" ] && rundir=$(find "$chan" -maxdepth 1 -name 'vm-run.*' | head -n1)
+		[ -n "$rundir" ] && [ -e "$rundir/ce-pages" ] && break
+		sleep 0.5
+	done
+	[ -n "$rundir" ] && pid=$(pgrep -f "^qemu-system-x86_64 .*path=$rundir," | head -n1)
+	echo "run directory '$rundir', QEMU pid '$pid'"
+	QEMU_PID=$pid HANDSHAKE_DIR=$rundir "$here/qemu_dirty_test"
+}
+
 log=$(mktemp)
+chan=$(mktemp -d)
+dlog=$chan/dirty.log
+dirty_host > "$dlog" 2>&1 &
+dirty_pid=$!
 start=$(date +%s)
-TOP_OVERRIDE=$TOP "$runner" --kvm --modules none -m 512M --timeout 300 \
+TMPDIR=$chan TOP_OVERRIDE=$TOP "$runner" --kvm --modules none -m 512M --timeout 300 \
 	--qemu "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid" \
 	--qemu "-device isa-debug-exit,iobase=0xf4,iosize=4" \
 	-- bash -c "$guest_cmd" > "$log" 2>&1
@@ -69,6 +90,13 @@ grep -qE '^ok [0-9]+ the page came back through VRAM intact' "$log"
 tap $? "nested guest: VRAM -> guest memory, data intact"
 grep -qE '^ok [0-9]+ a descriptor outside guest RAM is refused' "$log"
 tap $? "nested guest: bad descriptor refused"
+pkill -P "$dirty_pid" 2>/dev/null; kill "$dirty_pid" 2>/dev/null
+wait "$dirty_pid"
+sed 's/^/# host: /' "$dlog"
+grep -qE '^ok [0-9]+ copy engine wrote pages 0, 3, 5 and 6' "$log"
+tap $? "nested guest: copy engine writes while the host tracks dirty pages"
+grep -qE '^ok 1 global.guest_copy_engine_writes_reach_the_dirty_bitmap' "$dlog"
+tap $? "host: exactly the pages the guest's engine wrote are in QEMU's container's dirty bitmap"
 ! grep -qE '^not ok' "$log"
 tap $? "nested guest: every copy engine check passed"
 grep -q "DRAWN ${width}x$height" "$log"
@@ -87,5 +115,5 @@ if [ -z "${NESTED_UUID:-}" ]; then
 	put "/sys/bus/mdev/devices/$uuid/remove" 1
 	tap $? "remove the vGPU"
 fi
-rm -f "$log"
+rm -rf "$log" "$chan"
 exit $failed

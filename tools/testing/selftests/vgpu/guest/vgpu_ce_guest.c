@@ -5,6 +5,11 @@
  * physical addresses (pagemap) as DMA addresses. Copies a page of guest memory into VRAM
  * and back into another page, pins and unpins a page, and checks that a descriptor
  * outside guest RAM is refused. Prints TAP lines; exit 0 when all pass.
+ *
+ * Given a handshake directory (the runner's /run/vm), it then takes part in the host's
+ * dirty tracking check (qemu_dirty_test.c, which has the protocol): it names its pages,
+ * waits for the host to start tracking, has the engine write some of them, read one and
+ * leave the rest alone, and waits for the host to read the bitmap.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -49,7 +55,7 @@ static void wr(uint32_t off, uint32_t val)
 	*(volatile uint32_t *)(mmio + off) = val;
 }
 
-static int ce(uint32_t cmd, uint64_t gpa, uint32_t vram_off, uint32_t len)
+static int ce(uint32_t cmd, uint64_t gpa, uint32_t vram_off, uint32_t len, uint32_t ctrl)
 {
 	uint32_t status;
 
@@ -59,7 +65,7 @@ static int ce(uint32_t cmd, uint64_t gpa, uint32_t vram_off, uint32_t len)
 	wr(VGPU_CE_VRAM_OFF, vram_off);
 	wr(VGPU_CE_LEN, len);
 	wr(VGPU_CE_CMD, cmd);
-	wr(VGPU_CE_CTRL, 0);
+	wr(VGPU_CE_CTRL, ctrl);
 	wr(VGPU_CE_DOORBELL, 1);
 	status = rd(VGPU_CE_STATUS);
 	if (!(status & VGPU_CE_STATUS_DONE))
@@ -78,6 +84,83 @@ static uint64_t gpa_of(void *va)
 	if (!(entry >> 63))
 		return 0;
 	return (entry & ((1ull << 55) - 1)) * PAGE + (uintptr_t)va % PAGE;
+}
+
+/* Wait up to @secs for the host's file @dir/@name; 0 once it is there */
+static int wait_for_host(const char *dir, const char *name, int secs)
+{
+	char path[400];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (i = 0; i < secs * 10; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	}
+	return -1;
+}
+
+/* Write @dir/@name whole: a temporary file renamed into place, so the host never sees half */
+static int tell_host(const char *dir, const char *name, const char *text)
+{
+	char tmp[400], path[400];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f))
+		return -1;
+	return rename(tmp, path);
+}
+
+/*
+ * Dirty pages seen from the host: of eight locked pages the engine writes 0, 3 and 5
+ * through vfio_dma_rw() and 6 through vfio_pin_pages(), reads 1, and leaves 2, 4 and 7.
+ */
+#define DIRTY_PAGES	8
+#define DIRTY_WRITTEN	0x69u	/* pages 0, 3, 5, 6 */
+
+static void dirty_handshake(const char *dir, uint32_t vram)
+{
+	char list[DIRTY_PAGES * 32], *at = list;
+	uint64_t gpa[DIRTY_PAGES];
+	uint32_t ctrl;
+	uint8_t *p;
+	int i, ok = 1;
+
+	p = mmap(NULL, DIRTY_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mlock(p, DIRTY_PAGES * PAGE)) {
+		tap(0, "lock the pages for the host's dirty check");
+		return;
+	}
+	memset(p, 0x5a, DIRTY_PAGES * PAGE);
+	for (i = 0; i < DIRTY_PAGES; i++) {
+		gpa[i] = gpa_of(p + i * PAGE);
+		ok &= gpa[i] != 0;
+		at += sprintf(at, "%c %llx\n", DIRTY_WRITTEN >> i & 1 ? 'w' : 'c',
+			      (unsigned long long)gpa[i]);
+	}
+	tap(ok && !tell_host(dir, "ce-pages", list), "named the pages to the host");
+	if (wait_for_host(dir, "ce-go", 300)) {
+		tap(0, "the host started dirty tracking");
+		return;
+	}
+	for (i = 0; i < DIRTY_PAGES; i++) {
+		ctrl = i == 6 ? VGPU_CE_CTRL_USE_PIN : 0;
+		if (DIRTY_WRITTEN >> i & 1)
+			ok &= ce(VGPU_CE_CMD_FROM_VRAM, gpa[i], 0, PAGE, ctrl) == 0;
+		else if (i == 1)
+			ok &= ce(VGPU_CE_CMD_TO_VRAM, gpa[i], vram - PAGE, PAGE, 0) == 0;
+	}
+	tap(ok, "copy engine wrote pages 0, 3, 5 and 6 and read page 1 while tracked");
+	tap(!tell_host(dir, "ce-done", "") && !wait_for_host(dir, "ce-read", 60),
+	    "the host read the dirty bitmap");
 }
 
 static int find_device(char *dir, size_t len)
@@ -105,7 +188,7 @@ static int find_device(char *dir, size_t len)
 	return -1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char dir[300], path[400];
 	uint8_t *a, *b;
@@ -143,19 +226,21 @@ int main(void)
 		b[i] = 0;
 	}
 	tap(gpa_of(a) && gpa_of(b), "guest physical addresses of the buffers");
-	tap(ce(VGPU_CE_CMD_TO_VRAM, gpa_of(a), vram - PAGE, PAGE) == 0,
+	tap(ce(VGPU_CE_CMD_TO_VRAM, gpa_of(a), vram - PAGE, PAGE, 0) == 0,
 	    "copy engine: guest page -> VRAM");
-	tap(ce(VGPU_CE_CMD_FROM_VRAM, gpa_of(b), vram - PAGE, PAGE) == 0,
+	tap(ce(VGPU_CE_CMD_FROM_VRAM, gpa_of(b), vram - PAGE, PAGE, 0) == 0,
 	    "copy engine: VRAM -> another guest page");
 	tap(!memcmp(a, b, PAGE), "the page came back through VRAM intact");
-	tap(ce(VGPU_CE_CMD_PIN, gpa_of(a), 0, PAGE) == 0 && rd(VGPU_CE_PINNED) == 1,
+	tap(ce(VGPU_CE_CMD_PIN, gpa_of(a), 0, PAGE, 0) == 0 && rd(VGPU_CE_PINNED) == 1,
 	    "copy engine holds a pinned guest page");
-	tap(ce(VGPU_CE_CMD_UNPIN, gpa_of(a), 0, PAGE) == 0 && rd(VGPU_CE_PINNED) == 0,
+	tap(ce(VGPU_CE_CMD_UNPIN, gpa_of(a), 0, PAGE, 0) == 0 && rd(VGPU_CE_PINNED) == 0,
 	    "and releases it");
-	tap(ce(VGPU_CE_CMD_TO_VRAM, 1ull << 50, 0, PAGE) == VGPU_CE_ERR_IOVA,
+	tap(ce(VGPU_CE_CMD_TO_VRAM, 1ull << 50, 0, PAGE, 0) == VGPU_CE_ERR_IOVA,
 	    "a descriptor outside guest RAM is refused");
-	tap(ce(VGPU_CE_CMD_FROM_VRAM, gpa_of(b), vram - 16, PAGE) == VGPU_CE_ERR_VRAM,
+	tap(ce(VGPU_CE_CMD_FROM_VRAM, gpa_of(b), vram - 16, PAGE, 0) == VGPU_CE_ERR_VRAM,
 	    "a descriptor past VRAM is refused");
+	if (argc > 1)
+		dirty_handshake(argv[1], vram);
 	printf("1..%d\n", n);
 	return failed;
 }
