@@ -44,5 +44,15 @@ tap $? "a nested KVM guest boots with the same runner (--kvm)"
 [ $rc -eq 7 ]
 tap $? "the runner carries the guest command's exit status back (7, got $rc)"
 
+# The boot watchdog: no guest reaches its init within a second, so each of the two boots
+# is stopped as hung, and the run fails with 124
+inner=$(VM_BOOT_DEADLINE=1 "$TOP/tools/testing/vm/run" --kvm --modules none -m 384M \
+	--timeout 300 -- true 2>&1)
+rc=$?
+sed 's/^/# nested: /' <<< "$inner"
+[ $rc -eq 124 ] && [ "$(grep -c 'within 1s (boot hung)' <<< "$inner")" -eq 2 ] &&
+	grep -q 'booting the guest once more' <<< "$inner"
+tap $? "a guest that does not reach its init in time is stopped and booted once more (got $rc)"
+
 echo "1..$n"
 exit "$failed"
