@@ -23,14 +23,15 @@ else
 	n=20000 chunk=32 copies=32 pins=100000 pin_mib=64 phys_mib=1024 live=(1 100 1000)
 fi
 
-# name and vfio_bench arguments, one benchmark a line
+# name and vfio_bench arguments, one benchmark a line. The quick ones (about a second)
+# run several times a round: more samples against the machine's noise, at little cost.
 benches() {
-	echo "map4k map4k $n"
+	for _ in 1 2 3 4 5; do echo "map4k map4k $n"; done
 	echo "dirty-nopin dirty $chunk $copies 0"
 	echo "dirty-pin dirty $chunk $copies $pins"
 	echo "pin-4k pin 4k $pin_mib"
 	echo "pin-thp pin thp $pin_mib"
-	echo "mmio mmio $n"
+	for _ in 1 2 3; do echo "mmio mmio $n"; done
 	for l in "${live[@]}"; do echo "mdev$l mdev $l $mdev_cycles"; done
 	echo "phys-4k phys 4k $phys_mib"
 	echo "phys-thp phys thp $phys_mib"
