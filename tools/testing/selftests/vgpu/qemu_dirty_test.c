@@ -14,27 +14,16 @@
  *   host  -> ce-read    the bitmap is read: the guest may go on
  * Env: QEMU_PID (the QEMU running the guest), HANDSHAKE_DIR (the run directory).
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/pidfd.h>
-#include <unistd.h>
-#include <linux/vfio.h>
 
 #include "kselftest_harness.h"
+#include "../vfio/type1_util.h"
 
-#define PAGE		4096ull
 /* QEMU maps guest RAM at IOVA = guest physical address; this covers a 512 MiB guest's
  * RAM and everything else it maps below 4 GiB, and ends in a hole, as GET_BITMAP needs.
  */
 #define GUEST_SPAN	(64ull << 30)
-#define BITMAP_WORDS	(GUEST_SPAN / PAGE / 64)
+#define BITMAP_BYTES	(GUEST_SPAN / SZ_4K / 8)
 #define MAX_PAGES	64
 #define WAIT_GUEST_S	300
 #define WAIT_ENGINE_S	60
@@ -141,51 +130,22 @@ out_dir:
 	return fd;
 }
 
-static int dirty_ctl(int container, uint32_t flag)
+/* Is the page of @gpa in the bitmap of [0, GUEST_SPAN)? */
+static bool is_dirty(const uint64_t *bits, uint64_t gpa)
 {
-	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d), .flags = flag };
-
-	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
+	return gpa < GUEST_SPAN && t1_test_bit(bits, gpa / SZ_4K);
 }
 
-static int dirty_get(int container, uint64_t *bits)
+/* GET_BITMAP of all the guest, into a cleared @bits; 0 or -errno */
+static int guest_dirty_get(int container, uint64_t *bits)
 {
-	struct {
-		struct vfio_iommu_type1_dirty_bitmap hdr;
-		struct vfio_iommu_type1_dirty_bitmap_get get;
-	} d = {
-		.hdr.argsz = sizeof(d),
-		.hdr.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
-		.get.iova = 0, .get.size = GUEST_SPAN,
-		.get.bitmap.pgsize = PAGE,
-		.get.bitmap.size = BITMAP_WORDS * 8,
-		.get.bitmap.data = (__u64 *)bits,
-	};
-
-	memset(bits, 0, BITMAP_WORDS * 8);
-	return ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d) ? -errno : 0;
-}
-
-static long count_dirty(const uint64_t *bits)
-{
-	long n = 0;
-	uint64_t i;
-
-	for (i = 0; i < BITMAP_WORDS; i++)
-		n += __builtin_popcountll(bits[i]);
-	return n;
-}
-
-static int is_dirty(const uint64_t *bits, uint64_t gpa)
-{
-	uint64_t pfn = gpa / PAGE;
-
-	return pfn < GUEST_SPAN / PAGE && (bits[pfn / 64] >> (pfn % 64)) & 1;
+	memset(bits, 0, BITMAP_BYTES);
+	return __dirty_get(container, 0, GUEST_SPAN, SZ_4K, bits, BITMAP_BYTES);
 }
 
 TEST(guest_copy_engine_writes_reach_the_dirty_bitmap)
 {
-	static uint64_t bits[BITMAP_WORDS];
+	static uint64_t bits[BITMAP_BYTES / 8];
 	struct guest_pages pages = { .count = 0 };
 	int container, i, written = 0;
 
@@ -204,16 +164,16 @@ TEST(guest_copy_engine_writes_reach_the_dirty_bitmap)
 	ASSERT_LE(0, container) TH_LOG("no VFIO container in QEMU: %s", strerror(-container));
 	ASSERT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 
-	ASSERT_EQ(0, dirty_ctl(container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, __dirty(container, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
 	/* only the vGPU is in the container: pinned-page scope, nothing dirty yet */
-	ASSERT_EQ(0, dirty_get(container, bits));
-	EXPECT_EQ(0, count_dirty(bits));
+	ASSERT_EQ(0, guest_dirty_get(container, bits));
+	EXPECT_EQ(0, (long)t1_popcount(bits, BITMAP_BYTES));
 
 	ASSERT_EQ(0, create_file("ce-go"));
 	ASSERT_EQ(0, wait_for_file("ce-done", WAIT_ENGINE_S))
 		TH_LOG("the guest's copy engine run never finished");
 
-	ASSERT_EQ(0, dirty_get(container, bits));
+	ASSERT_EQ(0, guest_dirty_get(container, bits));
 	/* braces: the harness's EXPECT with TH_LOG is two statements */
 	for (i = 0; i < pages.count; i++) {
 		EXPECT_EQ(pages.kind[i] == 'w', is_dirty(bits, pages.gpa[i]))
@@ -221,11 +181,11 @@ TEST(guest_copy_engine_writes_reach_the_dirty_bitmap)
 			       pages.kind[i]);
 	}
 	/* and no other page of the guest: the engine is the only writer in the container */
-	EXPECT_EQ(written, count_dirty(bits));
+	EXPECT_EQ(written, (long)t1_popcount(bits, BITMAP_BYTES));
 	/* a read clears what it reported */
-	ASSERT_EQ(0, dirty_get(container, bits));
-	EXPECT_EQ(0, count_dirty(bits));
-	EXPECT_EQ(0, dirty_ctl(container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	ASSERT_EQ(0, guest_dirty_get(container, bits));
+	EXPECT_EQ(0, (long)t1_popcount(bits, BITMAP_BYTES));
+	EXPECT_EQ(0, __dirty(container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 	EXPECT_EQ(0, create_file("ce-read"));
 	close(container);
 }
