@@ -365,25 +365,6 @@ void type1_iova_free(struct list_head *iova)
 	}
 }
 
-/**
- * type1_iova_valid() - may [@start, @last] be mapped
- * @iommu: the container
- * @start: first IOVA
- * @last: last IOVA, inclusive
- *
- * Return: true if one usable range holds it, or if there are no ranges (no physical group
- *         was ever attached).
- */
-bool type1_iova_valid(struct type1_iommu *iommu, dma_addr_t start, dma_addr_t last)
-{
-	struct type1_iova *r;
-
-	list_for_each_entry(r, &iommu->iova_list, list)
-		if (start >= r->start && last <= r->last)
-			return true;
-	return list_empty(&iommu->iova_list);
-}
-
 /* Remove [start, last] from a sorted list of ranges. */
 static int type1_iova_exclude(struct list_head *iova, dma_addr_t start, dma_addr_t last)
 {

@@ -45,11 +45,14 @@ static void type1_dma_drop_pins(struct type1_dma *dma)
 void type1_dma_remove(struct type1_iommu *iommu, struct type1_dma *dma)
 {
 	lockdep_assert_held(&iommu->lock);
-	type1_domains_unmap(iommu, dma);
+	/* the checks in line: an emulated container's 4 KiB unmap is mostly calls otherwise */
+	if (dma->iommu_mapped)
+		type1_domains_unmap(iommu, dma);
 	if (WARN_ON_ONCE(!xa_empty(&dma->pins)))
 		type1_dma_drop_pins(dma);
 	type1_dma_unlink(iommu, dma);
-	type1_dirty_free(iommu, dma);
+	if (dma->bitmap)
+		type1_dirty_free(iommu, dma);
 	if (dma->vaddr_invalid)
 		iommu->vaddr_invalid_count--;
 	put_task_struct(dma->task);

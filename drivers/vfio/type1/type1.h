@@ -17,7 +17,7 @@
  * iommu->lock -> iommu->device_list_lock -> mmap_lock of a mapping task's mm.
  *
  * Layering (a file only calls the ones above it in this list):
- *   dma_tree.c, pin.c, dirty.c, domain.c -> map.c -> group.c, external.c, ioctl.c -> main.c
+ *   dma_tree.h, pin.c, dirty.c, domain.c -> map.c -> group.c, external.c, ioctl.c -> main.c
  */
 #ifndef __VFIO_TYPE1_H__
 #define __VFIO_TYPE1_H__
@@ -139,14 +139,27 @@ static inline size_t type1_pgsize(const struct type1_iommu *iommu)
 	return (size_t)1 << __ffs(iommu->pgsize_bitmap);
 }
 
-/* dma_tree.c */
-struct type1_dma *type1_dma_first(struct type1_iommu *iommu, dma_addr_t start,
-				  dma_addr_t last);
-struct type1_dma *type1_dma_next(struct type1_dma *dma);
-void type1_dma_link(struct type1_iommu *iommu, struct type1_dma *dma);
-void type1_dma_unlink(struct type1_iommu *iommu, struct type1_dma *dma);
-#define type1_for_each_dma(dma, iommu) \
-	for (dma = type1_dma_first(iommu, 0, U64_MAX); dma; dma = type1_dma_next(dma))
+/**
+ * type1_iova_valid() - may [@start, @last] be mapped
+ * @iommu: the container
+ * @start: first IOVA
+ * @last: last IOVA, inclusive
+ *
+ * Return: true if one usable range holds it, or if there are no ranges (no physical group
+ *         was ever attached).
+ */
+static inline bool type1_iova_valid(struct type1_iommu *iommu, dma_addr_t start,
+				    dma_addr_t last)
+{
+	struct type1_iova *r;
+
+	list_for_each_entry(r, &iommu->iova_list, list)
+		if (start >= r->start && last <= r->last)
+			return true;
+	return list_empty(&iommu->iova_list);
+}
+
+#include "dma_tree.h"
 
 /* pin.c */
 bool type1_pfn_is_reserved(unsigned long pfn);
@@ -191,7 +204,6 @@ void type1_domain_free(struct type1_iommu *iommu, struct type1_domain *domain);
 void type1_iova_refresh(struct type1_iommu *iommu);
 struct type1_group *type1_domain_find_group(struct type1_domain *domain,
 					    struct iommu_group *iommu_group);
-bool type1_iova_valid(struct type1_iommu *iommu, dma_addr_t start, dma_addr_t last);
 void type1_iova_free(struct list_head *iova);
 
 /* map.c */

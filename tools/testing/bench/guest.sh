@@ -58,12 +58,14 @@ load_all() {
 run_one() {
 	local stack=$1 round=$2 name=$3 rc
 	shift 3
-	"$bench" "$@" < /dev/null > /tmp/bench.out 2>&1
+	# every benchmark takes well under a minute; one that hangs is stopped and says so
+	timeout -k 5 600 "$bench" "$@" < /dev/null > /tmp/bench.out 2>&1
 	rc=$?
 	sed -n "s/^result /BENCH $stack $round /p" /tmp/bench.out
 	grep -v '^result ' /tmp/bench.out | sed "s/^/# $stack $round $name: /"
 	case $rc in
 	0|4) ;;
+	124) echo "# $stack $round $name: FAILED (hung: stopped after 600 s)" ;;
 	*) echo "# $stack $round $name: FAILED (exit $rc)" ;;
 	esac
 }
