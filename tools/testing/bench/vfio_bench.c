@@ -441,6 +441,7 @@ static void write_bios(const char *path)
 static int qemu_once(const char *accel, const char *bios, const char *device, double *tbyte,
 		     double *tend)
 {
+	struct pollfd pfd = { .events = POLLIN };
 	int out[2], status;
 	double t0;
 	char c = 0;
@@ -461,7 +462,8 @@ static int qemu_once(const char *accel, const char *bios, const char *device, do
 		_exit(127);
 	}
 	close(out[1]);
-	if (poll(&(struct pollfd){ .fd = out[0], .events = POLLIN }, 1, QEMU_FIRST_BYTE_MS) != 1) {
+	pfd.fd = out[0];
+	if (poll(&pfd, 1, QEMU_FIRST_BYTE_MS) != 1) {
 		kill(pid, SIGKILL);
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		close(out[0]);
