@@ -16,7 +16,8 @@
  * without bound.
  * Speed: @dirty_chunks has one bit per TYPE1_DIRTY_CHUNK_BITS bits of the bitmap, set when
  * one of them may be set, so that a read copies only those chunks, zeroes the user's
- * buffer for the rest, and clears only what it copied.
+ * buffer for the rest, and clears only what it copied; the user's words are written one
+ * u64 store at a time.
  *
  * Words: the user's bitmap is an array of u64 where bit (iova - base) / pgsize stands for
  * the page at iova; a mapping that does not start on a u64 boundary of it is shifted and
@@ -216,21 +217,43 @@ void type1_dirty_mark_all(struct type1_iommu *iommu)
 			type1_dirty_set(dma, 0, type1_dirty_nbits(iommu, dma));
 }
 
-/* Copy a bitmap that starts on a u64 boundary of the user's; unset chunks become zeros. */
-static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, void __user *dst)
+/*
+ * Write @words u64 of @src (zeros if NULL) to the user at @dst. One store per word: a
+ * string instruction moves a byte per step under emulation (TCG), and clean chunks are
+ * most of a large bitmap.
+ */
+static int type1_dirty_put_words(u64 __user *dst, const u64 *src, size_t words)
 {
-	size_t bytes = type1_dirty_bytes(nbits), off;
+	size_t i;
 
-	for (off = 0; off < bytes; off += TYPE1_DIRTY_CHUNK_BYTES) {
-		size_t len = min_t(size_t, bytes - off, TYPE1_DIRTY_CHUNK_BYTES);
-		unsigned long left;
+	if (!user_access_begin(dst, words * sizeof(u64)))
+		return -EFAULT;
+	for (i = 0; i < words; i++)
+		unsafe_put_user(src ? src[i] : 0, dst + i, efault);
+	user_access_end();
+	return 0;
 
-		if (test_bit(off / TYPE1_DIRTY_CHUNK_BYTES, dma->dirty_chunks))
-			left = copy_to_user(dst + off, (void *)dma->bitmap + off, len);
-		else
-			left = clear_user(dst + off, len);
-		if (left)
-			return -EFAULT;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* Copy a bitmap that starts on a u64 boundary of the user's; unset chunks become zeros. */
+static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
+{
+	size_t words = BITS_TO_U64(nbits), per_chunk = TYPE1_DIRTY_CHUNK_BYTES / sizeof(u64);
+	size_t off;
+	int ret;
+
+	for (off = 0; off < words; off += per_chunk) {
+		size_t len = min_t(size_t, words - off, per_chunk);
+		const u64 *src = NULL;
+
+		if (test_bit(off / per_chunk, dma->dirty_chunks))
+			src = (const u64 *)dma->bitmap + off;
+		ret = type1_dirty_put_words(dst + off, src, len);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -271,10 +294,9 @@ static int type1_dirty_copy_shifted(struct type1_dma *dma, u64 nbits,
 			else
 				buf[i] |= first & GENMASK_ULL(shift - 1, 0);
 		}
-		if (copy_to_user(dst + k, buf, left * sizeof(u64))) {
-			ret = -EFAULT;
+		ret = type1_dirty_put_words(dst + k, buf, left);
+		if (ret)
 			break;
-		}
 		cond_resched();
 	}
 	free_page((unsigned long)buf);
@@ -342,15 +364,11 @@ int type1_dirty_get(struct type1_iommu *iommu, u64 __user *bitmap,
 	int ret;
 
 	lockdep_assert_held(&iommu->lock);
-	dma = type1_dma_first(iommu, iova, iova);
-	if (dma && dma->iova != iova)
-		return -EINVAL;
-	dma = type1_dma_first(iommu, last, last);
-	if (dma && type1_dma_last(dma) != last)
+	dma = type1_dma_first(iommu, iova, last);
+	if (type1_dma_bisects(iommu, dma, iova, last))
 		return -EINVAL;
 
-	for (dma = type1_dma_first(iommu, iova, last); dma && dma->iova <= last;
-	     dma = type1_dma_next(dma)) {
+	for (; dma && dma->iova <= last; dma = type1_dma_next(dma)) {
 		ret = type1_dirty_report(iommu, dma, bitmap, iova);
 		if (ret)
 			return ret;

@@ -176,6 +176,7 @@ int type1_dma_map(struct type1_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 {
 	bool set_vaddr = map->flags & VFIO_DMA_MAP_FLAG_VADDR;
 	unsigned long vaddr = map->vaddr;
+	struct rb_node **link, *parent;
 	dma_addr_t iova = map->iova;
 	size_t size = map->size;
 	struct type1_dma *dma;
@@ -197,12 +198,12 @@ int type1_dma_map(struct type1_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 		goto out_unlock;
 	}
 
-	dma = type1_dma_first(iommu, iova, iova + size - 1);
 	if (set_vaddr) {
+		dma = type1_dma_first(iommu, iova, iova + size - 1);
 		ret = type1_dma_set_vaddr(iommu, dma, iova, size, vaddr);
 		goto out_unlock;
 	}
-	if (dma) {
+	if (type1_dma_slot(iommu, iova, iova + size - 1, &link, &parent)) {
 		ret = -EEXIST;
 		goto out_unlock;
 	}
@@ -221,7 +222,7 @@ int type1_dma_map(struct type1_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 		goto out_unlock;
 	}
 	iommu->dma_avail--;
-	type1_dma_link(iommu, dma);
+	type1_dma_link(iommu, dma, link, parent);
 
 	if (list_empty(&iommu->domain_list))
 		dma->size = size;
@@ -259,13 +260,12 @@ static void type1_notify_dma_unmap(struct type1_iommu *iommu, dma_addr_t iova,
 }
 
 /* VFIO_DMA_UNMAP_FLAG_VADDR over [iova, last]: all or nothing. */
-static int type1_dma_invalidate_vaddr(struct type1_iommu *iommu, dma_addr_t iova,
-				      dma_addr_t last, u64 *unmapped)
+static int type1_dma_invalidate_vaddr(struct type1_iommu *iommu, struct type1_dma *first,
+				      dma_addr_t iova, dma_addr_t last, u64 *unmapped)
 {
 	struct type1_dma *dma, *undo;
 
-	for (dma = type1_dma_first(iommu, iova, last); dma && dma->iova <= last;
-	     dma = type1_dma_next(dma)) {
+	for (dma = first; dma && dma->iova <= last; dma = type1_dma_next(dma)) {
 		if (!iommu->v2 && iova > dma->iova)
 			break;
 		if (dma->vaddr_invalid)
@@ -277,25 +277,12 @@ static int type1_dma_invalidate_vaddr(struct type1_iommu *iommu, dma_addr_t iova
 	return 0;
 
 err_undo:
-	for (undo = type1_dma_first(iommu, iova, last); undo != dma;
-	     undo = type1_dma_next(undo)) {
+	for (undo = first; undo != dma; undo = type1_dma_next(undo)) {
 		undo->vaddr_invalid = false;
 		iommu->vaddr_invalid_count--;
 	}
 	*unmapped = 0;
 	return -EINVAL;
-}
-
-/* Does the request bisect a mapping? v2 refuses that; v1 unmaps whole mappings only. */
-static bool type1_dma_bisected(struct type1_iommu *iommu, dma_addr_t iova, dma_addr_t last)
-{
-	struct type1_dma *dma;
-
-	dma = type1_dma_first(iommu, iova, iova);
-	if (dma && dma->iova != iova)
-		return true;
-	dma = type1_dma_first(iommu, last, last);
-	return dma && type1_dma_last(dma) != last;
 }
 
 /* Check an unmap request against the container; also before any retry. */
@@ -329,11 +316,11 @@ static int type1_dma_unmap_check(struct type1_iommu *iommu,
 }
 
 /*
- * Remove the mappings of [iova, last] one by one. Return: 0 when done, -EAGAIN after the
- * devices were asked to drop their pins in @pinned, -errno for a bitmap that cannot be
- * written.
+ * Remove the mappings of [iova, last] one by one, from @first, the first one. Return: 0
+ * when done, -EAGAIN after the devices were asked to drop their pins in @pinned, -errno
+ * for a bitmap that cannot be written.
  */
-static int type1_dma_unmap_range(struct type1_iommu *iommu,
+static int type1_dma_unmap_range(struct type1_iommu *iommu, struct type1_dma *first,
 				 struct vfio_iommu_type1_dma_unmap *unmap,
 				 struct vfio_bitmap *bitmap, dma_addr_t last,
 				 struct type1_dma **pinned, u64 *unmapped)
@@ -342,8 +329,7 @@ static int type1_dma_unmap_range(struct type1_iommu *iommu,
 	struct type1_dma *dma, *next;
 	int ret;
 
-	for (dma = type1_dma_first(iommu, iova, last); dma && dma->iova <= last;
-	     dma = next) {
+	for (dma = first; dma && dma->iova <= last; dma = next) {
 		if (!iommu->v2 && iova > dma->iova)
 			break;
 		if (!xa_empty(&dma->pins)) {
@@ -376,7 +362,9 @@ static int type1_dma_unmap_range(struct type1_iommu *iommu,
 int type1_dma_unmap(struct type1_iommu *iommu, struct vfio_iommu_type1_dma_unmap *unmap,
 		    struct vfio_bitmap *bitmap)
 {
-	struct type1_dma *pinned, *last_pinned = NULL;
+	/* v2 refuses to bisect a mapping; v1 unmaps whole mappings only */
+	bool check_bisect = iommu->v2 && !(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL);
+	struct type1_dma *first, *pinned, *last_pinned = NULL;
 	u64 unmapped = 0;
 	int retries = 0;
 	dma_addr_t last;
@@ -386,28 +374,29 @@ int type1_dma_unmap(struct type1_iommu *iommu, struct vfio_iommu_type1_dma_unmap
 	ret = type1_dma_unmap_check(iommu, unmap, bitmap, &last);
 	if (ret)
 		goto out_unlock;
+	first = type1_dma_first(iommu, unmap->iova, last);
 	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
-		if (iommu->v2 && !(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
-		    type1_dma_bisected(iommu, unmap->iova, last))
+		if (check_bisect && type1_dma_bisects(iommu, first, unmap->iova, last))
 			ret = -EINVAL;
 		else
-			ret = type1_dma_invalidate_vaddr(iommu, unmap->iova, last,
+			ret = type1_dma_invalidate_vaddr(iommu, first, unmap->iova, last,
 							 &unmapped);
 		goto out_unlock;
 	}
 
 	do {
-		if (iommu->v2 && !(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
-		    type1_dma_bisected(iommu, unmap->iova, last)) {
+		if (check_bisect && type1_dma_bisects(iommu, first, unmap->iova, last)) {
 			ret = -EINVAL;
 			break;
 		}
-		ret = type1_dma_unmap_range(iommu, unmap, bitmap, last, &pinned,
+		ret = type1_dma_unmap_range(iommu, first, unmap, bitmap, last, &pinned,
 					    &unmapped);
 		if (ret != -EAGAIN)
 			break;
 		retries = pinned == last_pinned ? retries + 1 : 0;
 		last_pinned = pinned;
+		/* the lock was dropped for the dma_unmap callbacks: look again */
+		first = type1_dma_first(iommu, unmap->iova, last);
 	} while (!WARN_ONCE(retries > TYPE1_UNMAP_RETRIES,
 			    "vfio_iommu_type1: a vendor driver keeps pages pinned after dma_unmap\n"));
 	if (ret == -EAGAIN)

@@ -133,7 +133,7 @@ long type1_pins_in_range(struct type1_dma *dma, dma_addr_t iova, long npage)
 	if (xa_empty(&dma->pins))
 		return 0;
 	xa_for_each_range(&dma->pins, idx, pin, first, first + npage - 1)
-		if (!type1_pfn_is_reserved(pin->pfn))
+		if (!pin->reserved)
 			n++;
 	return n;
 }
@@ -490,7 +490,8 @@ int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
 	if (ret)
 		goto err_free;
 
-	if (acct && !type1_pfn_is_reserved(pin->pfn)) {
+	pin->reserved = type1_pfn_is_reserved(pin->pfn);
+	if (acct && !pin->reserved) {
 		ret = type1_lock_acct(dma, 1, true);
 		if (ret)
 			goto err_unpin;
@@ -503,10 +504,10 @@ int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
 	return 0;
 
 err_unacct:
-	if (acct && !type1_pfn_is_reserved(pin->pfn))
+	if (acct && !pin->reserved)
 		type1_lock_acct(dma, -1, true);
 err_unpin:
-	if (!type1_pfn_is_reserved(pin->pfn))
+	if (!pin->reserved)
 		unpin_user_page(pfn_to_page(pin->pfn));
 err_free:
 	kfree(pin);
@@ -522,15 +523,21 @@ err_free:
  */
 long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova)
 {
-	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
-	struct type1_pin *pin = xa_load(&dma->pins, idx);
+	XA_STATE(xas, &dma->pins, (iova - dma->iova) >> PAGE_SHIFT);
+	struct type1_pin *pin;
 	bool charged;
 
-	if (!pin || --pin->refs)
+	/* one walk: the lookup and the erase share the xarray state */
+	xas_lock(&xas);
+	pin = xas_load(&xas);
+	if (!pin || --pin->refs) {
+		xas_unlock(&xas);
 		return 0;
+	}
+	xas_store(&xas, NULL);
+	xas_unlock(&xas);
 
-	xa_erase(&dma->pins, idx);
-	charged = !type1_pfn_is_reserved(pin->pfn);
+	charged = !pin->reserved;
 	if (charged)
 		unpin_user_page_range_dirty_lock(pfn_to_page(pin->pfn), 1,
 						 dma->prot & IOMMU_WRITE);

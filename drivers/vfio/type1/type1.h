@@ -104,10 +104,14 @@ struct type1_dma {
 	size_t locked_vm;
 };
 
-/* A page pinned through vfio_pin_pages(), counted per caller. */
+/*
+ * A page pinned through vfio_pin_pages(), counted per caller. @reserved: type1_pfn_is_reserved()
+ * of @pfn, found once at pin time: such a page is neither unpinned nor charged.
+ */
 struct type1_pin {
 	unsigned long pfn;
 	unsigned int refs;
+	bool reserved;
 };
 
 struct type1_domain {

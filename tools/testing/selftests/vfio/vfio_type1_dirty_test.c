@@ -220,7 +220,7 @@ TEST_F(dirty, wrong_pgsize)
 TEST_F(dirty, short_bitmap)
 {
 	int fd = self->env.container;
-	uint64_t bm[8] = {};
+	uint64_t bm[32] = {};
 	void *buf = t1_mmap(SZ_2M);
 
 	if (!dirty_tracking(_metadata, variant->type, fd))
@@ -240,6 +240,12 @@ TEST_F(dirty, short_bitmap)
 	dirty_get_err(EINVAL, fd, IOVA_BASE + SZ_4K, SZ_2M - SZ_4K, SZ_4K, bm, 64);
 	dirty_get_err(EINVAL, fd, IOVA_BASE, SZ_2M - SZ_4K, SZ_4K, bm, 64);
 	dirty_get(fd, IOVA_BASE, SZ_2M, bm, 64);
+	/* a second mapping after a gap: over the first, ending inside the second */
+	dma_map(fd, IOVA_BASE + 2 * SZ_2M, buf, SZ_2M);
+	dirty_get_err(EINVAL, fd, IOVA_BASE, 2 * SZ_2M + SZ_4K, SZ_4K, bm, 256);
+	dirty_get_err(EINVAL, fd, IOVA_BASE + SZ_2M, SZ_2M + SZ_4K, SZ_4K, bm, 256);
+	dirty_get(fd, IOVA_BASE, 3 * SZ_2M, bm, 256);
+	dma_unmap(fd, IOVA_BASE + 2 * SZ_2M, SZ_2M);
 	dma_unmap(fd, IOVA_BASE, SZ_2M);
 	munmap(buf, SZ_2M);
 }

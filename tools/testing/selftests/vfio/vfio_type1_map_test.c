@@ -193,6 +193,28 @@ TEST_F(map, overlap)
 	dma_unmap(fd, IOVA_BASE + 3 * SZ_4K, 6 * SZ_4K);
 }
 
+/* Overlaps found deep in a tree of many mappings, every other 4 KiB taken. */
+TEST_F(map, overlap_many)
+{
+	int fd = self->env.container;
+	char *b = self->buf;
+	int i;
+
+	for (i = 0; i < 256; i++)
+		dma_map(fd, IOVA_BASE + 2 * i * SZ_4K, b, SZ_4K);
+	for (i = 0; i < 255; i += 17) {
+		dma_map_err(EEXIST, fd, IOVA_BASE + 2 * i * SZ_4K, b, SZ_4K, RW);
+		/* a gap and the mapping after it */
+		dma_map_err(EEXIST, fd, IOVA_BASE + (2 * i + 1) * SZ_4K, b, 2 * SZ_4K, RW);
+		/* the gaps either side */
+		dma_map_err(EEXIST, fd, IOVA_BASE + (2 * i + 1) * SZ_4K, b, 3 * SZ_4K, RW);
+		dma_map(fd, IOVA_BASE + (2 * i + 1) * SZ_4K, b, SZ_4K);
+	}
+	/* just past the last one */
+	dma_map(fd, IOVA_BASE + 2 * 256 * SZ_4K, b, SZ_4K);
+	dma_unmap_err(0, fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
+}
+
 /* v2: an unmap may not bisect a mapping; v1: it unmaps nothing or whole mappings. */
 TEST_F(map, unmap_bisect)
 {
@@ -217,6 +239,26 @@ TEST_F(map, unmap_bisect)
 	size = SZ_4K;
 	ASSERT_EQ(0, __dma_unmap(fd, IOVA_BASE, &size, 0));
 	EXPECT_EQ(0, size);
+
+	/* two mappings with a gap between: a range over the first that ends in the second */
+	dma_map(fd, IOVA_BASE, self->buf, 4 * SZ_4K);
+	dma_map(fd, IOVA_BASE + 8 * SZ_4K, self->buf, 4 * SZ_4K);
+	size = 10 * SZ_4K;
+	if (variant->type == VFIO_TYPE1v2_IOMMU) {
+		ASSERT_EQ(-EINVAL, __dma_unmap(fd, IOVA_BASE, &size, 0));
+		/* from the gap, ending in the second */
+		size = 6 * SZ_4K;
+		ASSERT_EQ(-EINVAL, __dma_unmap(fd, IOVA_BASE + 4 * SZ_4K, &size, 0));
+		/* from the gap, the whole second */
+		size = 8 * SZ_4K;
+		ASSERT_EQ(0, __dma_unmap(fd, IOVA_BASE + 4 * SZ_4K, &size, 0));
+		EXPECT_EQ(4 * SZ_4K, size);
+		dma_unmap(fd, IOVA_BASE, 4 * SZ_4K);
+	} else {
+		/* v1 unmaps every mapping that starts in the range, whole */
+		ASSERT_EQ(0, __dma_unmap(fd, IOVA_BASE, &size, 0));
+		EXPECT_EQ(8 * SZ_4K, size);
+	}
 }
 
 TEST_F(map, unmap_all)
