@@ -254,6 +254,7 @@ static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
 		ret = type1_dirty_put_words(dst + off, src, len);
 		if (ret)
 			return ret;
+		cond_resched();
 	}
 	return 0;
 }
