@@ -8,7 +8,8 @@
 # vGPU sample and the kernel's mbochs sample (the same binaries on both stacks).
 # Prints "BENCH <stack> <round> <metric> <value> <unit> <hi|lo>" lines and "#" notes.
 # Env: BENCH_ROUNDS (default 5), BENCH_QUICK=1 (small sizes, for development),
-# BENCH_ONLY="name ..." (a subset of the names in benches()).
+# BENCH_ONLY="name ..." (a subset of the names in benches()), BENCH_SKIP="stack:round ..."
+# (turns done in an earlier boot, which a wedged VM cut short).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bench=$here/vfio_bench
@@ -79,6 +80,7 @@ for r in $(seq "$rounds"); do
 	order="ours stock"
 	[ $((r % 2)) -eq 0 ] && order="stock ours"
 	for stack in $order; do
+		[[ " ${BENCH_SKIP:-} " == *" $stack:$r "* ]] && continue
 		unload_all
 		if ! load_all "$stack"; then
 			echo "# $stack $r: cannot load the stack"

@@ -152,7 +152,10 @@ def update_readme(readme, text):
         "pinned by the vGPU copy engine; `pin`/`unpin` the engine's vfio_pin_pages() rate;\n"
         "`mmio` trapped pread/pwrite of a vGPU register; `mdev.live<N>` mbochs create+remove\n"
         "with N live mdevs; `phys` 1 GiB MAP_DMA/UNMAP_DMA through edu on vfio-pci; `qemu` a\n"
-        "nested KVM QEMU with a vGPU assigned, to the guest's first serial byte. Latest table:\n\n"
+        "nested KVM QEMU with a vGPU assigned, to the guest's first serial byte. Each round runs\n"
+        "both stacks, in an order that flips every round. A VM that prints nothing for 15\n"
+        "minutes (a nested guest under TCG can wedge it, clock and all) is stopped and booted\n"
+        "once more for the turns it had left. Latest table:\n\n"
         + text + "\n")
     if "## Benchmarks\n" in doc:
         doc = re.sub(r"## Benchmarks\n.*?(?=^## )", lambda _: section, doc,
