@@ -3,9 +3,9 @@
 #
 # Inside the test VM, as root (started by run): every benchmark of vfio_bench on our stack
 # and on the stock one in the same boot, in interleaved rounds (ours then stock, stock then
-# ours, ...), so that a slow spell of the shared machine hits both sides alike. Each stack is loaded
-# afresh for its turn: vfio_iommu_type1, Debian's vfio-pci (edu bound to it), mdev, the
-# vGPU sample and the kernel's mbochs sample (the same binaries on both stacks).
+# ours, ...), so that a slow spell of the shared machine hits both sides alike. Each stack
+# is loaded afresh for its turn: vfio_iommu_type1, Debian's vfio-pci (edu bound to it),
+# mdev, the vGPU sample and the kernel's mbochs sample (the same binaries on both stacks).
 # Prints "BENCH <stack> <round> <metric> <value> <unit> <hi|lo>" lines and "#" notes.
 # Env: BENCH_ROUNDS (default 5), BENCH_QUICK=1 (small sizes, for development),
 # BENCH_ONLY="name ..." (a subset of the names in benches()), BENCH_SKIP="stack:round ..."
