@@ -105,8 +105,9 @@ struct type1_dma {
 };
 
 /*
- * A page pinned through vfio_pin_pages(), counted per caller. @reserved: type1_pfn_is_reserved()
- * of @pfn, found once at pin time: such a page is neither unpinned nor charged.
+ * A page pinned through vfio_pin_pages(), counted per caller. @reserved is
+ * type1_pfn_is_reserved() of @pfn, found once at pin time: such a page is neither unpinned
+ * nor charged.
  */
 struct type1_pin {
 	unsigned long pfn;
