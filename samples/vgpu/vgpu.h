@@ -232,6 +232,9 @@ struct vgpu_mode {
  * @eeh: EEH state
  * @mode_id: dmabuf id of @mode_last
  * @mode_last: last scanout reported by VFIO_DEVICE_QUERY_GFX_PLANE
+ * @dmabuf: the instance offers the dma-buf plane (the module parameter at its creation)
+ * @scanout: the region plane's buffer (vmalloc_user), allocated at its first use
+ * @scanout_size: bytes in @scanout, the size of VGPU_SCANOUT_REGION
  */
 struct vgpu_state {
 	struct vfio_device vdev;
@@ -249,6 +252,9 @@ struct vgpu_state {
 	struct vgpu_eeh eeh;
 	u32 mode_id;
 	struct vgpu_mode mode_last;
+	bool dmabuf;
+	void *scanout;
+	u64 scanout_size;
 };
 
 static inline struct vgpu_state *vdev_to_vgpu(struct vfio_device *vdev)
@@ -301,7 +307,11 @@ static inline bool vgpu_eeh_dma_stopped(struct vgpu_state *vgpu)
 	return vgpu->eeh.dma_frozen || vgpu->eeh.in_reset;
 }
 
+void vgpu_display_init(struct vgpu_state *vgpu);
+void vgpu_display_free(struct vgpu_state *vgpu);
 int vgpu_display_mode(struct vgpu_state *vgpu, struct vgpu_mode *mode);
+int vgpu_display_scanout_mmap(struct vgpu_state *vgpu, struct vm_area_struct *vma,
+			      unsigned long pgoff);
 long vgpu_display_query_plane(struct vgpu_state *vgpu, void __user *arg);
 long vgpu_display_get_dmabuf(struct vgpu_state *vgpu, void __user *arg);
 ssize_t vgpu_display_scanout_read(struct vgpu_state *vgpu, char __user *buf, size_t count,

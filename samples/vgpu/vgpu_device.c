@@ -9,15 +9,16 @@
  *            in from the GPU's VRAM, no trap per access)
  *   BAR2     MMIO, trapped (vgpu_mmio.c)
  *   CONFIG   256 bytes of emulated config space (vgpu_cfg.c)
- *   9        the current scanout, read-only (the REGION gfx plane, vgpu_display.c)
+ *   9        the REGION gfx plane: a copy of the scanout, read-only, read and mmap
+ *            (vgpu_display.c)
  * The other PCI regions exist with size 0.
  * Locking: vgpu->lock around every access to the function's state.
  * Lifetime: probe reserves the VRAM slice (in the vfio_device init op) and registers the
  * device; remove unregisters it, which waits for the user to close it (asking through the
  * request interrupt); the last reference releases the slice and frees the instance.
  * Closing the device drops pins, interrupt triggers and any EEH freeze (vgpu_eeh.c) but
- * keeps VRAM and the display registers, as a GPU keeps its framebuffer until reset: a host tool opening the device
- * after the VM exits still finds the last frame.
+ * keeps VRAM and the display registers, as a GPU keeps its framebuffer until reset: a
+ * host tool opening the device after the VM exits still finds the last frame.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -44,8 +45,9 @@ static u64 vgpu_region_size(struct vgpu_state *vgpu, unsigned int index)
 {
 	switch (index) {
 	case VFIO_PCI_BAR0_REGION_INDEX:
-	case VGPU_SCANOUT_REGION:
 		return vgpu->vram_size;
+	case VGPU_SCANOUT_REGION:
+		return vgpu->scanout_size;
 	case VFIO_PCI_BAR2_REGION_INDEX:
 		return VGPU_MMIO_SIZE;
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -187,13 +189,17 @@ static int vgpu_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct vgpu_state *vgpu = vdev_to_vgpu(vdev);
 	unsigned long npages = vma_pages(vma);
+	u64 index = VGPU_REGION_INDEX((u64)vma->vm_pgoff << PAGE_SHIFT);
+	unsigned long pgoff = vma->vm_pgoff & (VGPU_REGION_MASK >> PAGE_SHIFT);
 
-	/* only BAR0 (region 0, file offsets below 1 << 40) can be mapped */
-	if (vma->vm_pgoff >= VGPU_REGION_OFFSET(1) >> PAGE_SHIFT)
-		return -EINVAL;
-	if (vma->vm_pgoff + npages > vgpu->vram_size >> PAGE_SHIFT)
-		return -EINVAL;
+	/* BAR0 (VRAM) and the scanout region can be mapped */
 	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (index == VGPU_SCANOUT_REGION)
+		return vgpu_display_scanout_mmap(vgpu, vma, pgoff);
+	if (index != VFIO_PCI_BAR0_REGION_INDEX)
+		return -EINVAL;
+	if (pgoff + npages > vgpu->vram_size >> PAGE_SHIFT)
 		return -EINVAL;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &vgpu_vram_vm_ops;
@@ -252,7 +258,7 @@ static long vgpu_ioctl_region_info(struct vgpu_state *vgpu, void __user *arg)
 		info.flags = VFIO_REGION_INFO_FLAG_READ;
 	if (info.size && info.index != VGPU_SCANOUT_REGION)
 		info.flags |= VFIO_REGION_INFO_FLAG_WRITE;
-	if (info.index == VFIO_PCI_BAR0_REGION_INDEX)
+	if (info.index == VFIO_PCI_BAR0_REGION_INDEX || info.index == VGPU_SCANOUT_REGION)
 		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 	ret = vgpu_region_caps(&info, &caps);
 	if (ret)
@@ -386,6 +392,7 @@ static int vgpu_init_dev(struct vfio_device *vdev)
 	vgpu_ce_init(&vgpu->ce);
 	vgpu_cfg_init(vgpu);
 	vgpu_mmio_reset(vgpu);
+	vgpu_display_init(vgpu);
 	return 0;
 }
 
@@ -393,6 +400,7 @@ static void vgpu_release_dev(struct vfio_device *vdev)
 {
 	struct vgpu_state *vgpu = vdev_to_vgpu(vdev);
 
+	vgpu_display_free(vgpu);
 	vgpu_gpu_release(vgpu->gpu, vgpu->first_slot, vgpu->profile->slots);
 	mutex_destroy(&vgpu->lock);
 	vfio_free_device(vdev);

@@ -6,20 +6,33 @@
  * DMABUF plane: VFIO_DEVICE_QUERY_GFX_PLANE names the scanout with an id that changes
  * whenever the mode does; VFIO_DEVICE_GET_GFX_DMABUF exports that scanout as a dma-buf
  * whose pages are the VRAM pages themselves (live content, no copy).
- * REGION plane: a device-specific, read-only region (VGPU_SCANOUT_REGION) whose offset 0
- * is the first byte of the current scanout.
- * Locking: callers hold vgpu->lock except for the ioctl entry points, which take it.
+ * REGION plane: a device-specific, read-only region (VGPU_SCANOUT_REGION), big enough for
+ * the profile's largest mode, that VFIO_DEVICE_QUERY_GFX_PLANE of the region type fills
+ * with a copy of the current scanout, from its offset 0: readable and mmap-able, so QEMU's
+ * display=on shows it without OpenGL. QEMU asks for the plane before each refresh.
+ * The module parameter `dmabuf` (writable; latched by each instance at its creation) turns
+ * the dma-buf plane off, which QEMU needs to take the region plane: it tries dma-buf first.
+ * Locking: callers hold vgpu->lock except for the ioctl entry points, which take it, and
+ * the region's read and mmap, which take no lock (see vgpu_scanout_buffer()).
  * Lifetime: a dma-buf holds its own references on its pages and nothing else of the
- * instance, so it may outlive the device, the instance and the VRAM slice.
+ * instance, so it may outlive the device, the instance and the VRAM slice. The region
+ * buffer lives until the instance is freed; a mapping holds references on its pages.
  */
 #include <drm/drm_fourcc.h>
 #include <drm/drm_plane.h>
 #include <linux/dma-buf.h>
 #include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "vgpu.h"
+
+static bool vgpu_dmabuf_enabled = true;
+module_param_named(dmabuf, vgpu_dmabuf_enabled, bool, 0644);
+MODULE_PARM_DESC(dmabuf, "instances created from now on offer the dma-buf plane (default Y; N: region plane only, for QEMU display=on without OpenGL)");
 
 /**
  * struct vgpu_dmabuf - the exporter's side of one dma-buf
@@ -30,6 +43,76 @@ struct vgpu_dmabuf {
 	unsigned long npages;
 	struct page *pages[];
 };
+
+/**
+ * vgpu_display_init() - display state of a new instance
+ * @vgpu: the instance, with its profile set
+ */
+void vgpu_display_init(struct vgpu_state *vgpu)
+{
+	const struct vgpu_profile *profile = vgpu->profile;
+
+	vgpu->dmabuf = READ_ONCE(vgpu_dmabuf_enabled);
+	vgpu->scanout_size = PAGE_ALIGN((u64)profile->max_x * profile->max_y * 4);
+}
+
+/**
+ * vgpu_display_free() - free the region plane's buffer
+ * @vgpu: the instance, being released
+ */
+void vgpu_display_free(struct vgpu_state *vgpu)
+{
+	vfree(vgpu->scanout);
+	vgpu->scanout = NULL;
+}
+
+/*
+ * The region plane's buffer, allocated at its first use and published with cmpxchg: the
+ * mmap path calls this under mmap_lock, so it must not take vgpu->lock, which is held
+ * across user copies (and their faults) elsewhere.
+ */
+static void *vgpu_scanout_buffer(struct vgpu_state *vgpu)
+{
+	/* pairs with the cmpxchg below: a buffer seen is a buffer initialised */
+	void *buf = smp_load_acquire(&vgpu->scanout), *old;
+
+	if (buf)
+		return buf;
+	buf = vmalloc_user(vgpu->scanout_size);
+	if (!buf)
+		return NULL;
+	old = cmpxchg(&vgpu->scanout, NULL, buf);
+	if (old) {
+		vfree(buf);
+		return old;
+	}
+	return buf;
+}
+
+/* Copy the scanout @mode into the region plane's buffer */
+static int vgpu_scanout_copy(struct vgpu_state *vgpu, const struct vgpu_mode *mode)
+{
+	u64 done, off, piece;
+	struct page *page;
+	char *dst;
+	void *va;
+
+	dst = vgpu_scanout_buffer(vgpu);
+	if (!dst)
+		return -ENOMEM;
+	for (done = 0; done < mode->size; done += piece) {
+		off = mode->offset + done;
+		piece = min_t(u64, mode->size - done, PAGE_SIZE - offset_in_page(off));
+		page = vgpu_vram_page(vgpu, off >> PAGE_SHIFT);
+		if (!page)
+			return -EIO;
+		va = kmap_local_page(page);
+		memcpy(dst + done, va + offset_in_page(off), piece);
+		kunmap_local(va);
+		put_page(page);
+	}
+	return 0;
+}
 
 /**
  * vgpu_display_mode() - the scanout the dispi registers describe
@@ -78,12 +161,28 @@ static void vgpu_display_current(struct vgpu_state *vgpu, struct vgpu_mode *mode
 	}
 }
 
-static int vgpu_display_probe(u32 flags)
+/* The plane types of VFIO_DEVICE_QUERY_GFX_PLANE this instance serves */
+static bool vgpu_display_offers(struct vgpu_state *vgpu, u32 type)
 {
-	if (flags == (VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF) ||
-	    flags == (VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION))
+	return type == VFIO_GFX_PLANE_TYPE_REGION ||
+	       (type == VFIO_GFX_PLANE_TYPE_DMABUF && vgpu->dmabuf);
+}
+
+/*
+ * The region plane of @mode: copied into the region, or reported as no plane (zero format)
+ * when the mode does not fit in it (a virtual width past the profile's widest mode).
+ */
+static int vgpu_display_region_plane(struct vgpu_state *vgpu, struct vgpu_mode *mode,
+				     struct vfio_device_gfx_plane_info *plane)
+{
+	if (!mode->format)
 		return 0;
-	return -EINVAL;
+	if (mode->size > vgpu->scanout_size) {
+		memset(mode, 0, sizeof(*mode));
+		return 0;
+	}
+	plane->region_index = VGPU_SCANOUT_REGION;
+	return vgpu_scanout_copy(vgpu, mode);
 }
 
 /**
@@ -91,23 +190,25 @@ static int vgpu_display_probe(u32 flags)
  * @vgpu: the instance
  * @arg: user pointer to struct vfio_device_gfx_plane_info
  *
- * Return: 0 or -errno. A disabled plane, and any plane but the primary, is reported as
- * success with zero format and size, as the uAPI asks.
+ * Return: 0 or -errno. A disabled plane, and any dma-buf plane but the primary, is
+ * reported as success with zero format and size, as the uAPI asks. A region query is
+ * answered with the primary plane whatever its drm_plane_type (as QEMU leaves it 0).
  */
 long vgpu_display_query_plane(struct vgpu_state *vgpu, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_device_gfx_plane_info, region_index);
 	struct vfio_device_gfx_plane_info plane;
 	struct vgpu_mode mode;
+	int ret = 0;
 
 	if (copy_from_user(&plane, arg, minsz))
 		return -EFAULT;
 	if (plane.argsz < minsz)
 		return -EINVAL;
 	if (plane.flags & VFIO_GFX_PLANE_TYPE_PROBE)
-		return vgpu_display_probe(plane.flags);
-	if (plane.flags != VFIO_GFX_PLANE_TYPE_DMABUF &&
-	    plane.flags != VFIO_GFX_PLANE_TYPE_REGION)
+		return vgpu_display_offers(vgpu, plane.flags & ~VFIO_GFX_PLANE_TYPE_PROBE) ?
+		       0 : -EINVAL;
+	if (!vgpu_display_offers(vgpu, plane.flags))
 		return -EINVAL;
 
 	plane = (struct vfio_device_gfx_plane_info) {
@@ -115,14 +216,18 @@ long vgpu_display_query_plane(struct vgpu_state *vgpu, void __user *arg)
 		.flags = plane.flags,
 		.drm_plane_type = plane.drm_plane_type,
 	};
-	if (plane.drm_plane_type == DRM_PLANE_TYPE_PRIMARY) {
+	/* the region plane is the primary one: QEMU asks for it with drm_plane_type 0 */
+	if (plane.drm_plane_type == DRM_PLANE_TYPE_PRIMARY ||
+	    plane.flags == VFIO_GFX_PLANE_TYPE_REGION) {
 		mutex_lock(&vgpu->lock);
 		vgpu_display_current(vgpu, &mode);
-		if (mode.format && plane.flags == VFIO_GFX_PLANE_TYPE_DMABUF)
+		if (plane.flags == VFIO_GFX_PLANE_TYPE_REGION)
+			ret = vgpu_display_region_plane(vgpu, &mode, &plane);
+		else if (mode.format)
 			plane.dmabuf_id = vgpu->mode_id;
 		mutex_unlock(&vgpu->lock);
-		if (mode.format && plane.flags == VFIO_GFX_PLANE_TYPE_REGION)
-			plane.region_index = VGPU_SCANOUT_REGION;
+		if (ret)
+			return ret;
 		plane.drm_format = mode.format;
 		plane.width = mode.width;
 		plane.height = mode.height;
@@ -170,7 +275,7 @@ static void vgpu_dmabuf_free(struct vgpu_dmabuf *vbuf, unsigned long npages)
 {
 	while (npages)
 		put_page(vbuf->pages[--npages]);
-	kfree(vbuf);
+	kvfree(vbuf);
 }
 
 static void vgpu_dmabuf_release(struct dma_buf *buf)
@@ -217,7 +322,7 @@ static struct vgpu_dmabuf *vgpu_dmabuf_alloc(struct vgpu_state *vgpu,
 	unsigned long i, npages = PAGE_ALIGN(mode->size) >> PAGE_SHIFT;
 	struct vgpu_dmabuf *vbuf;
 
-	vbuf = kzalloc(struct_size(vbuf, pages, npages), GFP_KERNEL);
+	vbuf = kvzalloc(struct_size(vbuf, pages, npages), GFP_KERNEL);
 	if (!vbuf)
 		return NULL;
 	for (i = 0; i < npages; i++) {
@@ -259,7 +364,8 @@ static int vgpu_dmabuf_export(struct vgpu_dmabuf *vbuf)
  * @arg: user pointer to the u32 dmabuf id from VFIO_DEVICE_QUERY_GFX_PLANE
  *
  * Return: a new dma-buf fd, -ENOENT when the id is not the current scanout's, -EINVAL
- * when the scanout does not start on a page boundary, or another -errno.
+ * when the scanout does not start on a page boundary or the instance offers no dma-buf
+ * plane, or another -errno.
  */
 long vgpu_display_get_dmabuf(struct vgpu_state *vgpu, void __user *arg)
 {
@@ -268,6 +374,8 @@ long vgpu_display_get_dmabuf(struct vgpu_state *vgpu, void __user *arg)
 	u32 id;
 	int ret = 0;
 
+	if (!vgpu->dmabuf)
+		return -EINVAL;
 	if (get_user(id, (u32 __user *)arg))
 		return -EFAULT;
 	mutex_lock(&vgpu->lock);
@@ -291,39 +399,42 @@ long vgpu_display_get_dmabuf(struct vgpu_state *vgpu, void __user *arg)
  * @vgpu: the instance
  * @buf: user destination
  * @count: bytes
- * @pos: offset in the scanout
+ * @pos: offset in the region, below its size
  *
- * Return: bytes read (0 past the end of the scanout, or with the display off) or -errno.
+ * Return: bytes read: the copy of the scanout the last region plane query made (zeros
+ * before the first), or -errno.
  */
 ssize_t vgpu_display_scanout_read(struct vgpu_state *vgpu, char __user *buf, size_t count,
 				  u64 pos)
 {
-	size_t done = 0, piece;
-	struct vgpu_mode mode;
-	struct page *page;
-	ssize_t ret = 0;
-	u64 off;
-	void *va;
+	char *src = vgpu_scanout_buffer(vgpu);
 
-	mutex_lock(&vgpu->lock);
-	vgpu_display_mode(vgpu, &mode);
-	while (done < count && pos + done < mode.size) {
-		off = mode.offset + pos + done;
-		piece = min3(count - done, (size_t)(mode.size - pos - done),
-			     (size_t)(PAGE_SIZE - offset_in_page(off)));
-		page = vgpu_vram_page(vgpu, off >> PAGE_SHIFT);
-		if (!page) {
-			ret = -ENOMEM;
-			break;
-		}
-		va = kmap_local_page(page);
-		ret = copy_to_user(buf + done, va + offset_in_page(off), piece) ? -EFAULT : 0;
-		kunmap_local(va);
-		put_page(page);
-		if (ret)
-			break;
-		done += piece;
-	}
-	mutex_unlock(&vgpu->lock);
-	return done ? done : ret;
+	/* no lock: a query copying meanwhile tears the picture, as scanout does */
+	if (!src)
+		return -ENOMEM;
+	return copy_to_user(buf, src + pos, count) ? -EFAULT : count;
+}
+
+/**
+ * vgpu_display_scanout_mmap() - map the scanout region, read-only
+ * @vgpu: the instance
+ * @vma: the new mapping, shared
+ * @pgoff: its first page in the region
+ *
+ * Return: 0, -EINVAL for a writable mapping or one past the region, -ENOMEM.
+ */
+int vgpu_display_scanout_mmap(struct vgpu_state *vgpu, struct vm_area_struct *vma,
+			      unsigned long pgoff)
+{
+	void *src;
+
+	if (vma->vm_flags & VM_WRITE)
+		return -EINVAL;
+	if (pgoff + vma_pages(vma) > vgpu->scanout_size >> PAGE_SHIFT)
+		return -EINVAL;
+	src = vgpu_scanout_buffer(vgpu);
+	if (!src)
+		return -ENOMEM;
+	vma->vm_flags &= ~VM_MAYWRITE;
+	return remap_vmalloc_range(vma, src, pgoff);
 }

@@ -10,9 +10,13 @@
 # pixel for pixel. Meanwhile qemu_dirty_test, on this side, takes QEMU's VFIO container
 # (pidfd_getfd) and checks that exactly the pages the guest's copy engine wrote show up in
 # the type1 dirty bitmap; the two talk through files in the runner's run directory, which
-# the guest sees as /run/vm (the handshake is in qemu_dirty_test.c). Prints TAP. Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER,
-# SHOT_DIR (where to leave the PNGs, default /tmp), NESTED_UUID (use this existing vGPU
-# instead of creating a quarter one, and leave it in place: the demo's way in).
+# the guest sees as /run/vm (the handshake is in qemu_dirty_test.c). Then a second guest
+# on a vGPU without the dma-buf plane, with QEMU's display=on: QEMU shows the region
+# plane, and its own screendump (QMP) must be the pattern. Prints TAP.
+# Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER, SHOT_DIR (where to leave the
+# PNGs, default /tmp), NESTED_UUID (use this existing vGPU for the first guest instead of
+# creating a quarter one, and leave it in place: the demo's way in), NESTED_DISPLAY=''
+# (leave out the display=on guest).
 # shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -115,5 +119,62 @@ if [ -z "${NESTED_UUID:-}" ]; then
 	put "/sys/bus/mdev/devices/$uuid/remove" 1
 	tap $? "remove the vGPU"
 fi
+rm -rf "$log" "$chan"
+
+# QEMU's display=on: a vGPU without the dma-buf plane (which QEMU could show only with
+# OpenGL), so QEMU maps the region plane; once the guest has drawn, QEMU's screendump of
+# that console, taken through QMP while the guest holds the mode, must be the pattern.
+[ -n "${NESTED_DISPLAY-1}" ] || exit $failed
+guest_cmd="modprobe bochs; for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
+guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
+guest_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
+guest_cmd+=" cat /tmp/draw.log; : > /run/vm/drawn;"
+guest_cmd+=" for i in \$(seq 600); do [ -e /run/vm/shot ] && break; sleep 0.2; done;"
+guest_cmd+=" printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
+
+# this side: once the guest has drawn, QEMU's screendump, then tell the guest to go
+display_host() {
+	local rundir=''
+	for _ in $(seq 600); do
+		[ -z "$rundir" ] && rundir=$(find "$chan" -maxdepth 1 -name 'vm-run.*' | head -n1)
+		[ -n "$rundir" ] && [ -e "$rundir/drawn" ] && break
+		sleep 0.5
+	done
+	if [ -z "$rundir" ] || [ ! -e "$rundir/drawn" ]; then
+		echo "the guest never drew"
+		return 1
+	fi
+	"$here/qmp_screendump.py" "$chan/qmp.sock" vgpu "$shots/qemu-display.png"
+	local rc=$?
+	: > "$rundir/shot"
+	return $rc
+}
+
+uuid=$(cat /proc/sys/kernel/random/uuid)
+put /sys/module/vgpu/parameters/dmabuf N &&
+	put "$types/vgpu-quarter/create" "$uuid"
+tap $? "create a quarter vGPU without the dma-buf plane ($uuid)"
+put /sys/module/vgpu/parameters/dmabuf Y
+log=$(mktemp)
+chan=$(mktemp -d)
+rm -f "$shots/qemu-display.png"
+display_host > "$chan/display.log" 2>&1 &
+display_pid=$!
+TMPDIR=$chan TOP_OVERRIDE=$TOP "$runner" --kvm --modules none -m 512M --timeout 300 \
+	--qemu "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,display=on,id=vgpu" \
+	--qemu "-qmp unix:$chan/qmp.sock,server=on,wait=off" \
+	--qemu "-device isa-debug-exit,iobase=0xf4,iosize=4" \
+	-- bash -c "$guest_cmd" > "$log" 2>&1
+sed 's/^/# display guest: /' "$log"
+wait "$display_pid"
+rc=$?
+sed 's/^/# display host: /' "$chan/display.log"
+grep -q "DRAWN ${width}x$height" "$log"
+tap $? "display=on guest: bochs-drm bound the vGPU and the pattern is on screen"
+tap $rc "QEMU's screendump of the vGPU's console (display=on, region plane)"
+"$here/guest/png_check" "$shots/qemu-display.png" "$width" "$height" | sed 's/^/# /'
+tap "${PIPESTATUS[0]}" "QEMU's display shows the pattern pixel for pixel"
+put "/sys/bus/mdev/devices/$uuid/remove" 1
+tap $? "remove the vGPU"
 rm -rf "$log" "$chan"
 exit $failed

@@ -32,6 +32,21 @@ relay() {
 	done
 }
 
+# A kselftest harness program, relayed; then its plan must match its results and its exit
+# status be 0, so that a crash or a missing binary fails the suite
+run_harness() {	# run_harness TAG PROGRAM
+	local tag=$1 prog=$2 out rc plan got
+	out=$(mktemp)
+	"$prog" > "$out" 2>&1
+	rc=$?
+	relay "$tag" < "$out"
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | head -n1)
+	got=$(grep -cE '^(not )?ok [0-9]+ ' "$out")
+	rm -f "$out"
+	[ -n "$plan" ] && [ "$plan" = "$got" ] && [ "$rc" -eq 0 ]
+	tap $? "$prog: $got results of a plan of ${plan:-none}, exit status $rc [$tag]"
+}
+
 stack_unload() {
 	rmmod vgpu 2>/dev/null
 	modprobe -r vfio_iommu_type1 mdev vfio_virqfd vfio 2>/dev/null
@@ -89,7 +104,7 @@ run_stack() {
 		return
 	fi
 	tap 0 "load the $tag stack and vgpu.ko"
-	relay "$tag" < <(./vgpu_test 2>&1)
+	run_harness "$tag" ./vgpu_test
 	usage_checks "$tag"
 	rmmod vgpu
 	insmod "$TOP/samples/vgpu/vgpu.ko" homogeneous=1

@@ -123,8 +123,11 @@ TEST_F(vgpu, region_info)
 	/* the scanout region: caps do not fit in a bare info, argsz tells how much is needed */
 	info.index = VGPU_SCANOUT_REGION;
 	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_GET_REGION_INFO, &info));
-	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_CAPS, info.flags);
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
+		  VFIO_REGION_INFO_FLAG_CAPS, info.flags);
 	EXPECT_EQ(sizeof(r), info.argsz);
+	/* big enough for the quarter profile's largest mode, 1920x1200 */
+	EXPECT_EQ(1920 * 1200 * 4, info.size);
 	memset(&r, 0, sizeof(r));
 	r.info.argsz = sizeof(r);
 	r.info.index = VGPU_SCANOUT_REGION;
@@ -612,6 +615,169 @@ TEST_F(vgpu, gfx_plane_and_dmabuf)
 	p.argsz = offsetof(struct vfio_device_gfx_plane_info, region_index);
 	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
 	EXPECT_EQ(EINVAL, errno);
+}
+
+/* The region plane at 800x600 (not a whole number of pages), scanout not page aligned */
+TEST_F(vgpu, region_plane_read_and_mmap)
+{
+	const size_t fb = 800 * 600 * 4, start = 3 * 800 * 4;
+	struct vfio_device_gfx_plane_info p;
+	uint64_t off = REGION_OFFSET(VGPU_SCANOUT_REGION);
+	uint8_t *vram, *rd, *map;
+
+	self->bar = mmap(NULL, self->vram, PROT_READ | PROT_WRITE, MAP_SHARED, self->v.device,
+			 0);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	vram = self->bar;
+	set_mode(&self->v, 800, 600, 3);
+	fill(vram + start, fb, 7);
+	ASSERT_EQ(0, query_plane(&self->v, VFIO_GFX_PLANE_TYPE_REGION, &p));
+	EXPECT_EQ(VGPU_SCANOUT_REGION, p.region_index);
+	EXPECT_EQ(DRM_FORMAT_XRGB8888, p.drm_format);
+	EXPECT_EQ(800 * 4, p.stride);
+	ASSERT_EQ((fb + PAGE - 1) & ~(size_t)(PAGE - 1), p.size);
+	/* the whole reported size reads */
+	rd = malloc(p.size);
+	ASSERT_NE(NULL, rd);
+	ASSERT_EQ(0, __region_rw(&self->v, VGPU_SCANOUT_REGION, 0, rd, p.size, false));
+	EXPECT_EQ(0, memcmp(rd, vram + start, fb));
+	free(rd);
+
+	/* mmap, as QEMU's display=on does: the copy the last query made */
+	map = mmap(NULL, p.size, PROT_READ, MAP_SHARED, self->v.device, off);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, memcmp(map, vram + start, fb));
+	vram[start] ^= 0xff;
+	EXPECT_NE(vram[start], map[0]);
+	ASSERT_EQ(0, query_plane(&self->v, VFIO_GFX_PLANE_TYPE_REGION, &p));
+	EXPECT_EQ(vram[start], map[0]);
+	EXPECT_EQ(-1, mprotect(map, p.size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* QEMU asks with drm_plane_type left 0: still the primary plane */
+	vram[start] ^= 0xff;
+	memset(&p, 0, sizeof(p));
+	p.argsz = sizeof(p);
+	p.flags = VFIO_GFX_PLANE_TYPE_REGION;
+	ASSERT_EQ(0, ioctl(self->v.device, VFIO_DEVICE_QUERY_GFX_PLANE, &p));
+	EXPECT_EQ(VGPU_SCANOUT_REGION, p.region_index);
+	EXPECT_EQ(DRM_FORMAT_XRGB8888, p.drm_format);
+	EXPECT_EQ(800, p.width);
+	EXPECT_EQ(vram[start], map[0]);
+	munmap(map, p.size);
+
+	/* read-only, shared, inside the region */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   self->v.device, off));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, self->v.device, off));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->v.device,
+				   off + 1920 * 1200 * 4 - PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->v.device,
+				   REGION_OFFSET(VGPU_SCANOUT_REGION + 1)));
+	EXPECT_EQ(EINVAL, errno);
+	/* a write to the region is refused */
+	rd = calloc(1, PAGE);
+	ASSERT_NE(NULL, rd);
+	EXPECT_EQ(-EINVAL, __region_rw(&self->v, VGPU_SCANOUT_REGION, 0, rd, 4, true));
+	free(rd);
+}
+
+static int write_param(const char *name, const char *val)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/vgpu/parameters/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* dmabuf=N: instances created from then on offer the region plane only */
+TEST(dmabuf_param_off)
+{
+	struct vfio_device_gfx_plane_info p;
+	char uuid[37];
+	struct vgpu_dev v;
+	uint32_t id = 0;
+
+	if (!have_vgpu())
+		SKIP(return, "vgpu.ko not loaded");
+	ASSERT_EQ(0, write_param("dmabuf", "N"));
+	ASSERT_EQ(0, __mdev_create(0, "eighth", uuid));
+	ASSERT_EQ(0, write_param("dmabuf", "Y"));
+	ASSERT_EQ(0, __vgpu_open(&v, uuid));
+	EXPECT_EQ(-EINVAL, query_plane(&v, VFIO_GFX_PLANE_TYPE_PROBE |
+				       VFIO_GFX_PLANE_TYPE_DMABUF, &p));
+	EXPECT_EQ(0, query_plane(&v, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+				 &p));
+	EXPECT_EQ(-EINVAL, query_plane(&v, VFIO_GFX_PLANE_TYPE_DMABUF, &p));
+	set_mode(&v, 640, 480, 0);
+	ASSERT_EQ(0, query_plane(&v, VFIO_GFX_PLANE_TYPE_REGION, &p));
+	EXPECT_EQ(VGPU_SCANOUT_REGION, p.region_index);
+	EXPECT_EQ(-1, ioctl(v.device, VFIO_DEVICE_GET_GFX_DMABUF, &id));
+	EXPECT_EQ(EINVAL, errno);
+	vgpu_close(&v);
+	EXPECT_EQ(0, __mdev_remove(uuid));
+}
+
+/* Join @uuid's group to @container and open the device: its fd, or -errno */
+static int open_in_container(struct vgpu_dev *v, const char *uuid, int container)
+{
+	int fd, ret = __vgpu_open_group(v, uuid);
+
+	if (ret)
+		return ret;
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &container))
+		return -errno;
+	fd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	if (fd < 0)
+		return -errno;
+	v->device = fd;
+	return 0;
+}
+
+/*
+ * single_usage_restriction Y (the fractional profiles): a second instance of the type in
+ * one container is refused with EBUSY on our stack; an instance of another type is not.
+ * The stock stack has no such restriction (nor the attribute) and opens all three.
+ */
+TEST(single_usage_enforced)
+{
+	char a[37], b[37], c[37], attr[PATH_MAX];
+	struct vgpu_dev va, vb, vc;
+	bool ours;
+
+	if (!have_vgpu())
+		SKIP(return, "vgpu.ko not loaded");
+	snprintf(attr, sizeof(attr), VGPU_TYPE_DIR "/single_usage_restriction", 0, "eighth");
+	ours = !access(attr, F_OK);
+	ASSERT_EQ(0, __mdev_create(0, "eighth", a));
+	ASSERT_EQ(0, __mdev_create(0, "eighth", b));
+	ASSERT_EQ(0, __mdev_create(0, "quarter", c));
+	ASSERT_EQ(0, __vgpu_open(&va, a));
+	EXPECT_EQ(ours ? -EBUSY : 0, open_in_container(&vb, b, va.container));
+	EXPECT_EQ(0, open_in_container(&vc, c, va.container));
+	vgpu_close(&vb);
+	/* in a container of its own it opens */
+	ASSERT_EQ(0, __vgpu_open(&vb, b));
+	vgpu_close(&vc);
+	vgpu_close(&vb);
+	/* and, once the first device is closed, in the first's container too */
+	close(va.device);
+	va.device = -1;
+	EXPECT_EQ(0, open_in_container(&vb, b, va.container));
+	vgpu_close(&vb);
+	vgpu_close(&va);
+	EXPECT_EQ(0, __mdev_remove(a));
+	EXPECT_EQ(0, __mdev_remove(b));
+	EXPECT_EQ(0, __mdev_remove(c));
 }
 
 TEST_F(vgpu, reset)
