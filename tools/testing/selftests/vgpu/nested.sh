@@ -12,7 +12,8 @@
 # the type1 dirty bitmap; the two talk through files in the runner's run directory, which
 # the guest sees as /run/vm (the handshake is in qemu_dirty_test.c). Then a second guest
 # on a vGPU without the dma-buf plane, with QEMU's display=on: QEMU shows the region
-# plane, and its own screendump (QMP) must be the pattern. Prints TAP.
+# plane, and its own screendump (QMP) must be the pattern; then that vGPU is removed while
+# QEMU holds it, which must complete through QEMU's unplug (request eventfd). Prints TAP.
 # Env: NESTED_STACK=stock|ours (default stock), VM_RUNNER, SHOT_DIR (where to leave the
 # PNGs, default /tmp), NESTED_UUID (use this existing vGPU for the first guest instead of
 # creating a quarter one, and leave it in place: the demo's way in), NESTED_DISPLAY=''
@@ -145,8 +146,23 @@ display_host() {
 		return 1
 	fi
 	"$here/qmp_screendump.py" "$chan/qmp.sock" vgpu "$shots/qemu-display.png"
-	local rc=$?
+	local rc=$? qemu remover
+	# removal while QEMU holds the vGPU: the request eventfd reaches QEMU, which unplugs
+	# the device from its guest and lets go of it; the removal then completes
+	qemu=$(pgrep -f "^qemu-system-x86_64 .*path=$rundir," | head -n1)
+	put "/sys/bus/mdev/devices/$uuid/remove" 1 &
+	remover=$!
+	for _ in $(seq 120); do
+		[ -e "/sys/bus/mdev/devices/$uuid" ] || break
+		sleep 0.5
+	done
+	if [ ! -e "/sys/bus/mdev/devices/$uuid" ] && kill -0 "$qemu" 2>/dev/null; then
+		echo "REMOVED while QEMU (pid $qemu) ran"
+	else
+		echo "the removal did not complete within 60 s of QEMU running"
+	fi
 	: > "$rundir/shot"
+	wait "$remover"
 	return $rc
 }
 
@@ -161,7 +177,8 @@ rm -f "$shots/qemu-display.png"
 display_host > "$chan/display.log" 2>&1 &
 display_pid=$!
 TMPDIR=$chan TOP_OVERRIDE=$TOP "$runner" --kvm --modules none -m 512M --timeout 300 \
-	--qemu "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,display=on,id=vgpu" \
+	--qemu "-device pcie-root-port,id=rp0,chassis=1" \
+	--qemu "-device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$uuid,display=on,id=vgpu,bus=rp0" \
 	--qemu "-qmp unix:$chan/qmp.sock,server=on,wait=off" \
 	--qemu "-device isa-debug-exit,iobase=0xf4,iosize=4" \
 	-- bash -c "$guest_cmd" > "$log" 2>&1
@@ -174,7 +191,9 @@ tap $? "display=on guest: bochs-drm bound the vGPU and the pattern is on screen"
 tap $rc "QEMU's screendump of the vGPU's console (display=on, region plane)"
 "$here/guest/png_check" "$shots/qemu-display.png" "$width" "$height" | sed 's/^/# /'
 tap "${PIPESTATUS[0]}" "QEMU's display shows the pattern pixel for pixel"
-put "/sys/bus/mdev/devices/$uuid/remove" 1
-tap $? "remove the vGPU"
+grep -q '^REMOVED while QEMU' "$chan/display.log"
+tap $? "removal while QEMU holds the vGPU: QEMU unplugs it and the removal completes"
+[ ! -e "/sys/bus/mdev/devices/$uuid" ] || put "/sys/bus/mdev/devices/$uuid/remove" 1
+tap $? "the vGPU is gone"
 rm -rf "$log" "$chan"
 exit $failed

@@ -4,8 +4,8 @@
 # The vGPU suite, inside the test VM. The same tests run on the stock VFIO/mdev stack and,
 # when our modules are built, on ours (one boot, unload one, load the other); the vGPU
 # module is the same binary on both. Then the placement policy (homogeneous), the
-# single_usage_restriction attribute, and the nested-guest end to end (nested.sh) on each
-# stack.
+# single_usage_restriction attribute, out-of-range module parameters, and the nested-guest
+# end to end (nested.sh) on each stack.
 # shellcheck source-path=SCRIPTDIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,6 +74,11 @@ homogeneous_checks() {	# on the loaded stack, vgpu loaded with homogeneous=1
 	avail="$avail $(type_attr half available_instances) $(type_attr whole available_instances)"
 	[ "$avail" = "7 0 0 0" ]
 	tap $? "homogeneous: the first instance fixes the profile ($avail) [$tag]"
+	! cat /proc/sys/kernel/random/uuid \
+		> /sys/class/mdev_bus/vgpu0/mdev_supported_types/vgpu-quarter/create 2>/dev/null
+	tap $? "homogeneous: another profile on that GPU is refused [$tag]"
+	[ "$(find /sys/bus/mdev/devices -mindepth 1 -maxdepth 1 | wc -l)" = 1 ]
+	tap $? "homogeneous: the refused create left no mdev behind [$tag]"
 	echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
 	avail="$(type_attr eighth available_instances) $(type_attr whole available_instances)"
 	[ "$avail" = "8 1" ]
@@ -111,6 +116,22 @@ run_stack() {
 	homogeneous_checks "$tag"
 	rmmod vgpu
 	tap $? "vgpu.ko unloads [$tag]"
+	param_checks "$tag"
+}
+
+param_checks() {	# out-of-range module parameters fail the load, with a log line
+	local tag=$1 p
+	for p in gpus=0 gpus=9 vram_mb=0 vram_mb=4 vram_mb=96 vram_mb=4096; do
+		! insmod "$TOP/samples/vgpu/vgpu.ko" "$p" 2>/dev/null &&
+			dmesg | tail -n 3 | grep -q "vgpu: ${p%=*}=${p#*=} "
+		tap $? "vgpu.ko refuses $p with a kernel log line [$tag]"
+		rmmod vgpu 2>/dev/null
+	done
+	insmod "$TOP/samples/vgpu/vgpu.ko" gpus=8 vram_mb=8 &&
+		[ "$(find /sys/class/mdev_bus -mindepth 1 -maxdepth 1 -name 'vgpu*' | wc -l)" = 8 ] &&
+		[ "$(type_attr whole description | grep -o '^VRAM [0-9]* MiB')" = "VRAM 8 MiB" ]
+	tap $? "vgpu.ko gpus=8 vram_mb=8: eight parents with 8 MiB GPUs [$tag]"
+	rmmod vgpu
 }
 
 echo "TAP version 13"

@@ -687,16 +687,9 @@ TEST_F(vgpu, region_plane_read_and_mmap)
 static int write_param(const char *name, const char *val)
 {
 	char path[PATH_MAX];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "/sys/module/vgpu/parameters/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return sysfs_attr_write(path, val);
 }
 
 /* dmabuf=N: instances created from then on offer the region plane only */
