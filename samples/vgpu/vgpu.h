@@ -223,6 +223,10 @@ struct vgpu_mode {
  * @first_slot: its VRAM slice starts at this slot of @gpu
  * @vram_pfn: first page of the slice in @gpu's VRAM
  * @vram_size: bytes in the slice (the size of BAR0)
+ * @dmabuf: the instance offers the dma-buf plane (the module parameter at its creation)
+ * @scanout_size: bytes in @scanout, the size of VGPU_SCANOUT_REGION
+ * @scanout: the region plane's buffer (vmalloc_user): set once, at its first use, with
+ *           cmpxchg and no lock; written by plane queries under @lock, read without it
  * @lock: protects everything below
  * @cfg: emulated PCI config space
  * @cfg_wmask: writable bits of each byte of @cfg
@@ -232,9 +236,6 @@ struct vgpu_mode {
  * @eeh: EEH state
  * @mode_id: dmabuf id of @mode_last
  * @mode_last: last scanout reported by VFIO_DEVICE_QUERY_GFX_PLANE
- * @dmabuf: the instance offers the dma-buf plane (the module parameter at its creation)
- * @scanout: the region plane's buffer (vmalloc_user), allocated at its first use
- * @scanout_size: bytes in @scanout, the size of VGPU_SCANOUT_REGION
  */
 struct vgpu_state {
 	struct vfio_device vdev;
@@ -243,6 +244,9 @@ struct vgpu_state {
 	unsigned int first_slot;
 	unsigned long vram_pfn;
 	u64 vram_size;
+	bool dmabuf;
+	u64 scanout_size;
+	void *scanout;
 	struct mutex lock;
 	u8 cfg[VGPU_CFG_SIZE];
 	u8 cfg_wmask[VGPU_CFG_SIZE];
@@ -252,9 +256,6 @@ struct vgpu_state {
 	struct vgpu_eeh eeh;
 	u32 mode_id;
 	struct vgpu_mode mode_last;
-	bool dmabuf;
-	void *scanout;
-	u64 scanout_size;
 };
 
 static inline struct vgpu_state *vdev_to_vgpu(struct vfio_device *vdev)
