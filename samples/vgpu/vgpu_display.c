@@ -103,9 +103,10 @@ static int vgpu_scanout_copy(struct vgpu_state *vgpu, const struct vgpu_mode *mo
 	for (done = 0; done < mode->size; done += piece) {
 		off = mode->offset + done;
 		piece = min_t(u64, mode->size - done, PAGE_SIZE - offset_in_page(off));
+		/* inside the slice (vgpu_display_mode() checked): NULL is out of memory */
 		page = vgpu_vram_page(vgpu, off >> PAGE_SHIFT);
 		if (!page)
-			return -EIO;
+			return -ENOMEM;
 		va = kmap_local_page(page);
 		memcpy(dst + done, va + offset_in_page(off), piece);
 		kunmap_local(va);

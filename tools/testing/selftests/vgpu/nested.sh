@@ -55,23 +55,39 @@ else
 	tap $? "create a quarter vGPU through sysfs ($uuid)"
 fi
 
-guest_cmd="$here/guest/vgpu_ce_guest /run/vm; modprobe bochs;"
-guest_cmd+=" for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
-guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
-guest_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
+# In the guest: bochs-drm binds, vgpu_draw draws the pattern and holds the mode
+draw_cmd="modprobe bochs; for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
+draw_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
+draw_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
+draw_cmd+=" cat /tmp/draw.log;"
 # isa-debug-exit through /dev/port: a userspace ioperm() + outb faults (#GP) in a guest
 # nested under TCG, the kernel's outb behind /dev/port does not. QEMU exits at this write.
-guest_cmd+=" cat /tmp/draw.log; sync; printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
-# The host's side of the dirty check, beside the guest: find the runner's run directory and,
-# once the guest has named its pages, the QEMU of that boot; then qemu_dirty_test drives it.
-dirty_host() {
-	local rundir='' pid=''
-	for _ in $(seq 560); do
+exit_cmd="sync; printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
+
+# The runner's run directory under $chan (the guest's /run/vm) once the guest has made
+# the file $1 there, waiting up to $2 half-seconds; empty if it never did
+guest_rundir() {
+	local rundir=''
+	for _ in $(seq "$2"); do
 		[ -z "$rundir" ] && rundir=$(find "$chan" -maxdepth 1 -name 'vm-run.*' | head -n1)
-		[ -n "$rundir" ] && [ -e "$rundir/ce-pages" ] && break
+		if [ -n "$rundir" ] && [ -e "$rundir/$1" ]; then
+			echo "$rundir"
+			return
+		fi
 		sleep 0.5
 	done
-	[ -n "$rundir" ] && pid=$(pgrep -f "^qemu-system-x86_64 .*path=$rundir," | head -n1)
+}
+
+# The QEMU that runs the guest of run directory $1
+guest_qemu() { pgrep -f "^qemu-system-x86_64 .*path=$1," | head -n1; }
+
+guest_cmd="$here/guest/vgpu_ce_guest /run/vm; $draw_cmd $exit_cmd"
+# The host's side of the dirty check, beside the guest: once the guest has named its
+# pages, the QEMU of that boot; then qemu_dirty_test drives it.
+dirty_host() {
+	local rundir pid=''
+	rundir=$(guest_rundir ce-pages 560)
+	[ -n "$rundir" ] && pid=$(guest_qemu "$rundir")
 	echo "run directory '$rundir', QEMU pid '$pid'"
 	QEMU_PID=$pid HANDSHAKE_DIR=$rundir "$here/qemu_dirty_test"
 }
@@ -126,30 +142,22 @@ rm -rf "$log" "$chan"
 # OpenGL), so QEMU maps the region plane; once the guest has drawn, QEMU's screendump of
 # that console, taken through QMP while the guest holds the mode, must be the pattern.
 [ -n "${NESTED_DISPLAY-1}" ] || exit $failed
-guest_cmd="modprobe bochs; for i in \$(seq 50); do [ -e /dev/dri/card0 ] && break; sleep 0.2; done;"
-guest_cmd+=" $here/guest/vgpu_draw -m ${width}x$height > /tmp/draw.log 2>&1 &"
-guest_cmd+=" for i in \$(seq 300); do grep -q DRAWN /tmp/draw.log && break; sleep 0.2; done;"
-guest_cmd+=" cat /tmp/draw.log; : > /run/vm/drawn;"
-guest_cmd+=" for i in \$(seq 600); do [ -e /run/vm/shot ] && break; sleep 0.2; done;"
-guest_cmd+=" printf '\\0' | dd of=/dev/port bs=1 seek=\$((0xf4)) count=1"
+guest_cmd="$draw_cmd : > /run/vm/drawn;"
+guest_cmd+=" for i in \$(seq 600); do [ -e /run/vm/shot ] && break; sleep 0.2; done; $exit_cmd"
 
 # this side: once the guest has drawn, QEMU's screendump, then tell the guest to go
 display_host() {
-	local rundir=''
-	for _ in $(seq 600); do
-		[ -z "$rundir" ] && rundir=$(find "$chan" -maxdepth 1 -name 'vm-run.*' | head -n1)
-		[ -n "$rundir" ] && [ -e "$rundir/drawn" ] && break
-		sleep 0.5
-	done
-	if [ -z "$rundir" ] || [ ! -e "$rundir/drawn" ]; then
+	local rundir rc qemu remover
+	rundir=$(guest_rundir drawn 600)
+	if [ -z "$rundir" ]; then
 		echo "the guest never drew"
 		return 1
 	fi
 	"$here/qmp_screendump.py" "$chan/qmp.sock" vgpu "$shots/qemu-display.png"
-	local rc=$? qemu remover
+	rc=$?
 	# removal while QEMU holds the vGPU: the request eventfd reaches QEMU, which unplugs
 	# the device from its guest and lets go of it; the removal then completes
-	qemu=$(pgrep -f "^qemu-system-x86_64 .*path=$rundir," | head -n1)
+	qemu=$(guest_qemu "$rundir")
 	put "/sys/bus/mdev/devices/$uuid/remove" 1 &
 	remover=$!
 	for _ in $(seq 120); do
