@@ -3,66 +3,76 @@
  * Mediated devices: creation, removal and release, the "remove" attribute and the links
  * between an mdev and its type (<type>/devices/<uuid> and <uuid>/mdev_type).
  *
- * Invariants: a UUID names at most one mdev system-wide; every mdev is on mdev_list from
- * creation to release. When the parent's driver has no get_available(), each mdev holds
- * one of the parent's available_instances from creation to release.
+ * Invariants: a UUID names at most one mdev system-wide; every mdev is in mdev_uuids, a
+ * tree sorted by UUID, from creation to release (so creation does not slow down with the
+ * number of mdevs). When the parent's driver has no get_available(), each mdev holds one
+ * of the parent's available_instances from creation to release. An mdev is allocated
+ * inside a struct mdev_entry, which holds its tree node: drivers see the stock struct
+ * mdev_device, whose layout is the target kernel's (its list head @next is not used).
  *
  * Lifetime: an mdev is published by device_add() and bound to its parent's driver; it
  * holds a reference on its type's kobject (dropped in release). It is removed by writing
  * "remove" or by the parent's unregistration, and freed when its last reference goes.
  *
- * Locking: mdev_list_lock protects mdev_list, mdev->active and the parent's
+ * Locking: mdev_lock protects mdev_uuids, mdev->active and the parent's
  * available_instances. parent->unreg_sem is held for read while an mdev is being
  * created or removed and for write while the parent unregisters; creation and removal
  * only try it, so they fail with -ENODEV instead of waiting for an unregistration.
- * Lock order: parent->unreg_sem -> mdev_list_lock.
+ * Lock order: parent->unreg_sem -> mdev_lock.
  */
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
 #include "mdev_private.h"
 
-static LIST_HEAD(mdev_list);
-static DEFINE_MUTEX(mdev_list_lock);
+struct mdev_entry {
+	struct mdev_device mdev;
+	struct rb_node uuid_node;
+};
+
+static struct rb_root mdev_uuids = RB_ROOT;
+static DEFINE_MUTEX(mdev_lock);
+
+static struct mdev_entry *to_mdev_entry(struct mdev_device *mdev)
+{
+	return container_of(mdev, struct mdev_entry, mdev);
+}
 
 static bool mdev_counts_instances(struct mdev_parent *parent)
 {
 	return !parent->mdev_driver->get_available;
 }
 
-static struct mdev_device *mdev_list_find_uuid(const guid_t *uuid)
+static int mdev_uuid_cmp(struct rb_node *a, const struct rb_node *b)
 {
-	struct mdev_device *mdev;
-
-	lockdep_assert_held(&mdev_list_lock);
-	list_for_each_entry(mdev, &mdev_list, next)
-		if (guid_equal(&mdev->uuid, uuid))
-			return mdev;
-	return NULL;
+	return memcmp(&rb_entry(a, struct mdev_entry, uuid_node)->mdev.uuid,
+		      &rb_entry(b, struct mdev_entry, uuid_node)->mdev.uuid, sizeof(guid_t));
 }
 
 /* Claims the UUID and, where the core counts them, one instance. */
-static int mdev_list_insert(struct mdev_device *mdev)
+static int mdev_claim_uuid(struct mdev_device *mdev)
 {
 	struct mdev_parent *parent = mdev->type->parent;
+	struct rb_node *node = &to_mdev_entry(mdev)->uuid_node;
 	int ret = 0;
 
-	mutex_lock(&mdev_list_lock);
-	if (mdev_list_find_uuid(&mdev->uuid)) {
+	mutex_lock(&mdev_lock);
+	if (rb_find_add(node, &mdev_uuids, mdev_uuid_cmp)) {
 		ret = -EEXIST;
 		goto out_unlock;
 	}
 	if (mdev_counts_instances(parent)) {
 		if (!atomic_read(&parent->available_instances)) {
+			rb_erase(node, &mdev_uuids);
 			ret = -EUSERS;
 			goto out_unlock;
 		}
 		atomic_dec(&parent->available_instances);
 	}
-	list_add(&mdev->next, &mdev_list);
 out_unlock:
-	mutex_unlock(&mdev_list_lock);
+	mutex_unlock(&mdev_lock);
 	return ret;
 }
 
@@ -71,15 +81,15 @@ static void mdev_device_release(struct device *dev)
 	struct mdev_device *mdev = to_mdev_device(dev);
 	struct mdev_type *type = mdev->type;
 
-	mutex_lock(&mdev_list_lock);
-	list_del(&mdev->next);
+	mutex_lock(&mdev_lock);
+	rb_erase(&to_mdev_entry(mdev)->uuid_node, &mdev_uuids);
 	if (mdev_counts_instances(type->parent))
 		atomic_inc(&type->parent->available_instances);
-	mutex_unlock(&mdev_list_lock);
+	mutex_unlock(&mdev_lock);
 
 	/* Pairs with the get in mdev_device_create() */
 	kobject_put(&type->kobj);
-	kfree(mdev);
+	kfree(to_mdev_entry(mdev));
 }
 
 static int mdev_device_link(struct mdev_device *mdev)
@@ -149,9 +159,9 @@ static int mdev_device_add(struct mdev_device *mdev)
 	if (ret)
 		goto err_del;
 
-	mutex_lock(&mdev_list_lock);
+	mutex_lock(&mdev_lock);
 	mdev->active = true;
-	mutex_unlock(&mdev_list_lock);
+	mutex_unlock(&mdev_lock);
 	goto out_unlock;
 
 err_del:
@@ -172,18 +182,20 @@ out_unlock:
  */
 int mdev_device_create(struct mdev_type *type, const guid_t *uuid)
 {
+	struct mdev_entry *entry;
 	struct mdev_device *mdev;
 	int ret;
 
-	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
-	if (!mdev)
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	if (!entry)
 		return -ENOMEM;
+	mdev = &entry->mdev;
 	mdev->type = type;
 	guid_copy(&mdev->uuid, uuid);
 
-	ret = mdev_list_insert(mdev);
+	ret = mdev_claim_uuid(mdev);
 	if (ret) {
-		kfree(mdev);
+		kfree(entry);
 		return ret;
 	}
 
@@ -220,12 +232,12 @@ static int mdev_device_claim_removal(struct mdev_device *mdev)
 {
 	int ret = 0;
 
-	mutex_lock(&mdev_list_lock);
+	mutex_lock(&mdev_lock);
 	if (mdev->active)
 		mdev->active = false;
 	else
 		ret = device_is_registered(&mdev->dev) ? -EAGAIN : -ENODEV;
-	mutex_unlock(&mdev_list_lock);
+	mutex_unlock(&mdev_lock);
 	return ret;
 }
 
@@ -247,9 +259,9 @@ static bool mdev_device_is_active(struct mdev_device *mdev)
 {
 	bool active;
 
-	mutex_lock(&mdev_list_lock);
+	mutex_lock(&mdev_lock);
 	active = mdev->active;
-	mutex_unlock(&mdev_list_lock);
+	mutex_unlock(&mdev_lock);
 	return active;
 }
 
@@ -293,9 +305,9 @@ static int mdev_device_remove_child(struct device *dev, void *unused)
 		return 0;
 	mdev = to_mdev_device(dev);
 
-	mutex_lock(&mdev_list_lock);
+	mutex_lock(&mdev_lock);
 	mdev->active = false;
-	mutex_unlock(&mdev_list_lock);
+	mutex_unlock(&mdev_lock);
 
 	mdev_device_del(mdev);
 	return 0;
