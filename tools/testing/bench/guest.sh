@@ -17,7 +17,7 @@ bench=$here/vfio_bench
 . "$here/../selftests/vfio/stack.sh"
 
 rounds=${BENCH_ROUNDS:-5}
-mdev_cycles=50
+mdev_cycles=500
 if [ -n "${BENCH_QUICK:-}" ]; then
 	n=2000 chunk=1 copies=4 pins=2000 pin_mib=8 phys_mib=64 live=(1 10 50) mdev_cycles=10
 else
