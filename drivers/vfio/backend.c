@@ -171,6 +171,9 @@ static int vfio_backend_try(struct vfio_container *container, struct vfio_backen
 
 	container->backend = backend;
 	container->backend_data = data;
+	/* Pairs with vfio_container_get_backend(): a call that counts itself sees both */
+	smp_wmb();
+	refcount_set(&container->backend_users, 1);
 	return 0;
 
 err_release:
@@ -209,12 +212,16 @@ int vfio_backend_set_iommu(struct vfio_container *container, unsigned long type)
 /**
  * vfio_backend_unset_iommu - drop a container's backend after its last group left
  * @container: the container; container->lock held for write
+ *
+ * Waits for the ioctls still in the backend: they hold no lock (container.c).
  */
 void vfio_backend_unset_iommu(struct vfio_container *container)
 {
 	struct vfio_backend *backend = container->backend;
 
 	lockdep_assert_held_write(&container->lock);
+	if (!refcount_dec_and_test(&container->backend_users))
+		wait_for_completion(&container->backend_idle);
 	backend->ops->release(container->backend_data);
 	module_put(backend->ops->owner);
 	container->backend = NULL;

@@ -10,10 +10,12 @@
  * the container is back to its unset state), so at the last put no backend is left.
  *
  * Locking: group->lock -> container->lock. container->lock is an rwsem: joining, leaving
- * and VFIO_SET_IOMMU write; ioctls forwarded to the backend and the backend calls made
- * for open devices read. A device fd holds a "user" of its group's membership
- * (group->container_users), so neither the group's container nor the container's backend
- * changes while any device of the group is open.
+ * and VFIO_SET_IOMMU write; the backend calls made for open devices and the rare container
+ * ioctls read. The ioctls that go to the backend (MAP_DMA, UNMAP_DMA, ...: the hot path
+ * of a VMM) take no lock: they count themselves in container->backend_users, and dropping
+ * the backend waits until they are done (vfio_container_get_backend()). A device fd holds
+ * a "user" of its group's membership (group->container_users), so neither the group's
+ * container nor the container's backend changes while any device of the group is open.
  */
 #include <linux/compat.h>
 #include <linux/file.h>
@@ -181,6 +183,25 @@ void vfio_container_unregister_device(struct vfio_device *device)
 	up_read(&container->lock);
 }
 
+/*
+ * Pin the container's backend for an ioctl that runs without container->lock. Return:
+ * false when the container has no backend (yet, or any more).
+ */
+static bool vfio_container_get_backend(struct vfio_container *container)
+{
+	if (!refcount_inc_not_zero(&container->backend_users))
+		return false;
+	/* Pairs with the smp_wmb() in vfio_backend_set_iommu(): see the backend it set */
+	smp_acquire__after_ctrl_dep();
+	return true;
+}
+
+static void vfio_container_put_backend(struct vfio_container *container)
+{
+	if (refcount_dec_and_test(&container->backend_users))
+		complete(&container->backend_idle);
+}
+
 static long vfio_container_ioctl_set_iommu(struct vfio_container *container,
 					   unsigned long type)
 {
@@ -221,10 +242,10 @@ static long vfio_container_fops_ioctl(struct file *file, unsigned int cmd, unsig
 		fallthrough;
 	default:
 		/* Everything else is the backend's; nothing is ours before VFIO_SET_IOMMU */
-		down_read(&container->lock);
-		if (container->backend)
-			ret = container->backend->ops->ioctl(container->backend_data, cmd, arg);
-		up_read(&container->lock);
+		if (!vfio_container_get_backend(container))
+			return ret;
+		ret = container->backend->ops->ioctl(container->backend_data, cmd, arg);
+		vfio_container_put_backend(container);
 		return ret;
 	}
 }
@@ -239,6 +260,7 @@ static int vfio_container_fops_open(struct inode *inode, struct file *file)
 	kref_init(&container->kref);
 	init_rwsem(&container->lock);
 	INIT_LIST_HEAD(&container->groups);
+	init_completion(&container->backend_idle);
 	INIT_LIST_HEAD(&container->usage);
 	file->private_data = container;
 	return 0;

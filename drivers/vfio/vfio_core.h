@@ -37,7 +37,9 @@
 #include <linux/device.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/completion.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/vfio.h>
 
@@ -77,11 +79,15 @@ struct vfio_group {
 /**
  * struct vfio_container - the IOMMU context that groups share (/dev/vfio/vfio)
  * @kref: one for the fd, one for each group in @groups
- * @lock: protects @backend, @backend_data and @groups (rwsem: ioctls forwarded to the
- *	backend run shared, setting or dropping the backend runs exclusive)
+ * @lock: protects @backend, @backend_data and @groups (rwsem: setting or dropping the
+ *	backend and changing @groups run exclusive, reading them shared)
  * @groups: the vfio_groups in this container (vfio_group.container_next)
  * @backend: the backend chosen by VFIO_SET_IOMMU, or NULL before it
  * @backend_data: what @backend's open returned
+ * @backend_users: 0 without a backend; else 1, plus one per ioctl forwarded to the
+ *	backend without @lock (container.c)
+ * @backend_idle: completed when the last of those ioctls returns after the backend
+ *	started to go away
  * @usage: single-usage claims of the devices open in this container (usage.c)
  */
 struct vfio_container {
@@ -90,6 +96,8 @@ struct vfio_container {
 	struct list_head	groups;
 	struct vfio_backend	*backend;
 	void			*backend_data;
+	refcount_t		backend_users;
+	struct completion	backend_idle;
 	struct list_head	usage;
 };
 

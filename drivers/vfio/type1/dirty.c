@@ -14,8 +14,8 @@
  * bitmaps of one container together hold at most TYPE1_DIRTY_TOTAL_MAX bytes (-ENOMEM
  * beyond), charged to the caller's memory cgroup; so MAP_DMA cannot make START allocate
  * without bound.
- * Speed: @dirty_chunks has one bit per TYPE1_DIRTY_CHUNK_BITS bits of the bitmap, set when
- * one of them may be set, so that a read copies only those chunks, zeroes the user's
+ * Speed: a chunk bitmap, allocated right after the bitmap, has one bit per
+ * TYPE1_DIRTY_CHUNK_BITS bits of it, set when one of them may be set, so that a read copies only those chunks, zeroes the user's
  * buffer for the rest, and clears only what it copied; the user's words are written one
  * u64 store at a time.
  *
@@ -51,15 +51,28 @@ static size_t type1_dirty_bytes(u64 nbits)
 	return TYPE1_DIRTY_BITMAP_BYTES(nbits);
 }
 
-/* Set bits [first, first + n) of a mapping's bitmap and their chunks. */
-static void type1_dirty_set(struct type1_dma *dma, unsigned long first, unsigned long n)
+static unsigned long type1_dirty_nchunks(u64 nbits)
 {
+	return DIV_ROUND_UP(nbits, TYPE1_DIRTY_CHUNK_BITS) ?: 1;
+}
+
+/* The chunk bitmap of a mapping of @nbits pages: after its bitmap's last u64. */
+static unsigned long *type1_dirty_chunks(struct type1_dma *dma, u64 nbits)
+{
+	return (void *)dma->bitmap + type1_dirty_bytes(nbits);
+}
+
+/* Set bits [first, first + n) of a mapping's bitmap and their chunks. */
+static void type1_dirty_set(struct type1_iommu *iommu, struct type1_dma *dma,
+			    unsigned long first, unsigned long n)
+{
+	unsigned long *chunks = type1_dirty_chunks(dma, type1_dirty_nbits(iommu, dma));
 	unsigned long c;
 
 	bitmap_set(dma->bitmap, first, n);
 	for (c = first / TYPE1_DIRTY_CHUNK_BITS;
 	     c <= (first + n - 1) / TYPE1_DIRTY_CHUNK_BITS; c++)
-		__set_bit(c, dma->dirty_chunks);
+		__set_bit(c, chunks);
 }
 
 /*
@@ -69,6 +82,7 @@ static void type1_dirty_set(struct type1_dma *dma, unsigned long first, unsigned
  */
 static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *dma)
 {
+	unsigned long *chunks = type1_dirty_chunks(dma, type1_dirty_nbits(iommu, dma));
 	unsigned long bit, shift = type1_dirty_shift(iommu);
 	XA_STATE(xas, &dma->pins, 0);
 	struct type1_pin *pin;
@@ -80,7 +94,7 @@ static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *d
 			continue;
 		bit = ((u64)xas.xa_index << PAGE_SHIFT) >> shift;
 		__set_bit(bit, dma->bitmap);
-		__set_bit(bit / TYPE1_DIRTY_CHUNK_BITS, dma->dirty_chunks);
+		__set_bit(bit / TYPE1_DIRTY_CHUNK_BITS, chunks);
 	}
 	rcu_read_unlock();
 }
@@ -104,16 +118,11 @@ int type1_dirty_alloc(struct type1_iommu *iommu, struct type1_dma *dma)
 	if (iommu->dirty_bytes + bytes > TYPE1_DIRTY_TOTAL_MAX)
 		return -ENOMEM;
 
-	dma->bitmap = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	/* the chunk bitmap is not counted: 1/32768 of the bitmap */
+	dma->bitmap = kvzalloc(bytes + BITS_TO_LONGS(type1_dirty_nchunks(nbits)) *
+			       sizeof(unsigned long), GFP_KERNEL_ACCOUNT);
 	if (!dma->bitmap)
 		return -ENOMEM;
-	dma->dirty_chunks = bitmap_zalloc(DIV_ROUND_UP(nbits, TYPE1_DIRTY_CHUNK_BITS) ?: 1,
-					  GFP_KERNEL_ACCOUNT);
-	if (!dma->dirty_chunks) {
-		kvfree(dma->bitmap);
-		dma->bitmap = NULL;
-		return -ENOMEM;
-	}
 	iommu->dirty_bytes += bytes;
 	type1_dirty_mark_pins(iommu, dma);
 	return 0;
@@ -130,9 +139,7 @@ void type1_dirty_free(struct type1_iommu *iommu, struct type1_dma *dma)
 		return;
 	iommu->dirty_bytes -= type1_dirty_bytes(type1_dirty_nbits(iommu, dma));
 	kvfree(dma->bitmap);
-	bitmap_free(dma->dirty_chunks);
 	dma->bitmap = NULL;
-	dma->dirty_chunks = NULL;
 }
 
 /**
@@ -197,7 +204,7 @@ void type1_dirty_mark(struct type1_iommu *iommu, struct type1_dma *dma,
 
 	lockdep_assert_held(&iommu->lock);
 	if (dma->bitmap)
-		type1_dirty_set(dma, first, last - first + 1);
+		type1_dirty_set(iommu, dma, first, last - first + 1);
 }
 
 /**
@@ -214,7 +221,7 @@ void type1_dirty_mark_all(struct type1_iommu *iommu)
 	lockdep_assert_held(&iommu->lock);
 	type1_for_each_dma(dma, iommu)
 		if (dma->bitmap && dma->size)
-			type1_dirty_set(dma, 0, type1_dirty_nbits(iommu, dma));
+			type1_dirty_set(iommu, dma, 0, type1_dirty_nbits(iommu, dma));
 }
 
 /*
@@ -242,6 +249,7 @@ efault:
 static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
 {
 	size_t words = BITS_TO_U64(nbits), per_chunk = TYPE1_DIRTY_CHUNK_BYTES / sizeof(u64);
+	unsigned long *chunks = type1_dirty_chunks(dma, nbits);
 	size_t off;
 	int ret;
 
@@ -249,7 +257,7 @@ static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
 		size_t len = min_t(size_t, words - off, per_chunk);
 		const u64 *src = NULL;
 
-		if (test_bit(off / per_chunk, dma->dirty_chunks))
+		if (test_bit(off / per_chunk, chunks))
 			src = (const u64 *)dma->bitmap + off;
 		ret = type1_dirty_put_words(dst + off, src, len);
 		if (ret)
@@ -323,7 +331,7 @@ int type1_dirty_report(struct type1_iommu *iommu, struct type1_dma *dma,
 
 	lockdep_assert_held(&iommu->lock);
 	if (iommu->num_non_pinned_groups && dma->iommu_mapped)
-		type1_dirty_set(dma, 0, nbits);
+		type1_dirty_set(iommu, dma, 0, nbits);
 
 	if (shift)
 		return type1_dirty_copy_shifted(dma, nbits, shift, bitmap + offset / 64);
@@ -333,16 +341,18 @@ int type1_dirty_report(struct type1_iommu *iommu, struct type1_dma *dma,
 /* After a read: clear what was reported, mark again what stays pinned. */
 static void type1_dirty_reset(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	size_t bytes = type1_dirty_bytes(type1_dirty_nbits(iommu, dma));
+	u64 nbits = type1_dirty_nbits(iommu, dma);
+	unsigned long *chunks = type1_dirty_chunks(dma, nbits);
+	size_t bytes = type1_dirty_bytes(nbits);
 	unsigned long c, nchunks = DIV_ROUND_UP(bytes, TYPE1_DIRTY_CHUNK_BYTES);
 
-	for_each_set_bit(c, dma->dirty_chunks, nchunks) {
+	for_each_set_bit(c, chunks, nchunks) {
 		size_t off = c * TYPE1_DIRTY_CHUNK_BYTES;
 
 		memset((void *)dma->bitmap + off, 0,
 		       min_t(size_t, bytes - off, TYPE1_DIRTY_CHUNK_BYTES));
 	}
-	bitmap_zero(dma->dirty_chunks, nchunks);
+	bitmap_zero(chunks, nchunks);
 	type1_dirty_mark_pins(iommu, dma);
 }
 

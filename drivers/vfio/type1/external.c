@@ -156,7 +156,7 @@ static long type1_dma_rw_chunk(struct type1_iommu *iommu, dma_addr_t iova, void 
 	if ((write && !(dma->prot & IOMMU_WRITE)) || !(dma->prot & IOMMU_READ))
 		return -EPERM;
 
-	mm = dma->mm;
+	mm = dma->owner->mm;
 	if (!mmget_not_zero(mm))
 		return -EPERM;
 	ret = -EFAULT;

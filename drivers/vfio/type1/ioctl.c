@@ -161,16 +161,75 @@ out_free:
 	return ret;
 }
 
+/*
+ * MAP_DMA's and UNMAP_DMA's structures, a VMM's most frequent ioctls, are read and written
+ * a field at a time in one user access window rather than by copy_from_user(): no string
+ * copy, which moves one byte per step where the CPU is emulated (TCG). The errno is
+ * copy_from_user()'s: -EFAULT if any byte of the structure cannot be accessed.
+ */
+static int type1_get_dma_map(struct vfio_iommu_type1_dma_map *map, unsigned long arg)
+{
+	const struct vfio_iommu_type1_dma_map __user *umap = (void __user *)arg;
+
+	if (!user_read_access_begin(umap, sizeof(*umap)))
+		return -EFAULT;
+	unsafe_get_user(map->argsz, &umap->argsz, efault);
+	unsafe_get_user(map->flags, &umap->flags, efault);
+	unsafe_get_user(map->vaddr, &umap->vaddr, efault);
+	unsafe_get_user(map->iova, &umap->iova, efault);
+	unsafe_get_user(map->size, &umap->size, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+static int type1_get_dma_unmap(struct vfio_iommu_type1_dma_unmap *unmap, unsigned long arg)
+{
+	const struct vfio_iommu_type1_dma_unmap __user *uunmap = (void __user *)arg;
+
+	if (!user_read_access_begin(uunmap, sizeof(*uunmap)))
+		return -EFAULT;
+	unsafe_get_user(unmap->argsz, &uunmap->argsz, efault);
+	unsafe_get_user(unmap->flags, &uunmap->flags, efault);
+	unsafe_get_user(unmap->iova, &uunmap->iova, efault);
+	unsafe_get_user(unmap->size, &uunmap->size, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/* The whole structure back, as stock writes it, with the bytes unmapped in @size */
+static int type1_put_dma_unmap(const struct vfio_iommu_type1_dma_unmap *unmap,
+			       unsigned long arg)
+{
+	struct vfio_iommu_type1_dma_unmap __user *uunmap = (void __user *)arg;
+
+	if (!user_write_access_begin(uunmap, sizeof(*uunmap)))
+		return -EFAULT;
+	unsafe_put_user(unmap->argsz, &uunmap->argsz, efault);
+	unsafe_put_user(unmap->flags, &uunmap->flags, efault);
+	unsafe_put_user(unmap->iova, &uunmap->iova, efault);
+	unsafe_put_user(unmap->size, &uunmap->size, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 static int type1_ioctl_map(struct type1_iommu *iommu, unsigned long arg)
 {
-	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	u32 mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
 		   VFIO_DMA_MAP_FLAG_VADDR;
 	struct vfio_iommu_type1_dma_map map;
 
-	if (copy_from_user(&map, (void __user *)arg, minsz))
+	if (type1_get_dma_map(&map, arg))
 		return -EFAULT;
-	if (map.argsz < minsz || map.flags & ~mask)
+	if (map.argsz < sizeof(map) || map.flags & ~mask)
 		return -EINVAL;
 	return type1_dma_map(iommu, &map);
 }
@@ -200,7 +259,7 @@ static int type1_ioctl_unmap(struct type1_iommu *iommu, unsigned long arg)
 	struct vfio_bitmap bitmap = {};
 	int ret;
 
-	if (copy_from_user(&unmap, (void __user *)arg, minsz))
+	if (type1_get_dma_unmap(&unmap, arg))
 		return -EFAULT;
 	if (unmap.argsz < minsz || unmap.flags & ~mask)
 		return -EINVAL;
@@ -213,7 +272,7 @@ static int type1_ioctl_unmap(struct type1_iommu *iommu, unsigned long arg)
 	ret = type1_dma_unmap(iommu, &unmap, &bitmap);
 	if (ret)
 		return ret;
-	return copy_to_user((void __user *)arg, &unmap, minsz) ? -EFAULT : 0;
+	return type1_put_dma_unmap(&unmap, arg);
 }
 
 /* VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: the range follows the flags. */

@@ -8,6 +8,8 @@
  * Before a mapping with pages pinned for vendor drivers goes away, every registered device
  * gets its dma_unmap callback, with iommu->lock dropped, and must unpin them; the unmap then
  * starts over, since the tree may have changed meanwhile.
+ * Each mapping holds its owner (struct type1_owner): the mappings of one process share
+ * one, which lives while any of them does.
  * VFIO_DMA_UNMAP_FLAG_VADDR keeps a mapping and its pins but forgets its vaddr until
  * MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR gives a new one (live update); meanwhile nothing
  * may pin through it, so the feature is refused while emulated groups are attached.
@@ -22,6 +24,43 @@
 
 /* A vendor driver that keeps its pins after this many dma_unmap callbacks is broken. */
 #define TYPE1_UNMAP_RETRIES	10
+
+/*
+ * The owner for a mapping the current process makes: the last mapping's, if the same
+ * process made it (the usual case: a VMM maps all of a guest's memory), else a new one.
+ */
+static struct type1_owner *type1_owner_get(struct type1_iommu *iommu)
+{
+	struct type1_owner *owner = iommu->last_owner;
+
+	lockdep_assert_held(&iommu->lock);
+	if (owner && owner->task == current->group_leader && owner->mm == current->mm) {
+		owner->users++;
+		return owner;
+	}
+
+	owner = kmalloc(sizeof(*owner), GFP_KERNEL_ACCOUNT);
+	if (!owner)
+		return NULL;
+	owner->task = get_task_struct(current->group_leader);
+	owner->mm = current->mm;
+	mmgrab(owner->mm);
+	owner->users = 1;
+	iommu->last_owner = owner;
+	return owner;
+}
+
+static void type1_owner_put(struct type1_iommu *iommu, struct type1_owner *owner)
+{
+	lockdep_assert_held(&iommu->lock);
+	if (--owner->users)
+		return;
+	if (iommu->last_owner == owner)
+		iommu->last_owner = NULL;
+	put_task_struct(owner->task);
+	mmdrop(owner->mm);
+	kfree(owner);
+}
 
 /* Unpin what vendor drivers left pinned (they must not) and drop its charge. */
 static void type1_dma_drop_pins(struct type1_dma *dma)
@@ -55,8 +94,7 @@ void type1_dma_remove(struct type1_iommu *iommu, struct type1_dma *dma)
 		type1_dirty_free(iommu, dma);
 	if (dma->vaddr_invalid)
 		iommu->vaddr_invalid_count--;
-	put_task_struct(dma->task);
-	mmdrop(dma->mm);
+	type1_owner_put(iommu, dma->owner);
 	/* Normally empty: xa_destroy() would take its irq-safe lock for nothing on each unmap */
 	if (!xa_empty(&dma->pins))
 		xa_destroy(&dma->pins);
@@ -93,33 +131,31 @@ void type1_dma_unpin_all(struct type1_iommu *iommu)
 }
 
 /* MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR from another process: move the charge there. */
-static int type1_dma_change_owner(struct type1_dma *dma)
+static int type1_dma_change_owner(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	struct task_struct *task = current->group_leader;
-	struct mm_struct *mm = current->mm;
+	struct type1_owner *old = dma->owner, *new;
 	bool lock_cap;
 	int ret;
 
-	if (mm == dma->mm)
+	if (current->mm == old->mm)
 		return 0;
 
 	lock_cap = capable(CAP_IPC_LOCK);
-	ret = type1_mm_acct(task, mm, lock_cap, dma->locked_vm);
-	if (ret)
+	new = type1_owner_get(iommu);
+	if (!new)
+		return -ENOMEM;
+	ret = type1_mm_acct(new->task, new->mm, lock_cap, dma->locked_vm);
+	if (ret) {
+		type1_owner_put(iommu, new);
 		return ret;
-	if (mmget_not_zero(dma->mm)) {
-		type1_mm_acct(dma->task, dma->mm, dma->lock_cap, -(long)dma->locked_vm);
-		mmput(dma->mm);
 	}
-
-	if (dma->task != task) {
-		put_task_struct(dma->task);
-		dma->task = get_task_struct(task);
+	if (mmget_not_zero(old->mm)) {
+		type1_mm_acct(old->task, old->mm, dma->lock_cap, -(long)dma->locked_vm);
+		mmput(old->mm);
 	}
-	mmdrop(dma->mm);
-	dma->mm = mm;
-	mmgrab(mm);
+	dma->owner = new;
 	dma->lock_cap = lock_cap;
+	type1_owner_put(iommu, old);
 	return 0;
 }
 
@@ -133,7 +169,7 @@ static int type1_dma_set_vaddr(struct type1_iommu *iommu, struct type1_dma *dma,
 		return -ENOENT;
 	if (!dma->vaddr_invalid || dma->iova != iova || dma->size != size)
 		return -EINVAL;
-	ret = type1_dma_change_owner(dma);
+	ret = type1_dma_change_owner(iommu, dma);
 	if (ret)
 		return ret;
 	dma->vaddr = vaddr;
@@ -142,24 +178,27 @@ static int type1_dma_set_vaddr(struct type1_iommu *iommu, struct type1_dma *dma,
 	return 0;
 }
 
-static struct type1_dma *type1_dma_alloc(dma_addr_t iova, unsigned long vaddr, int prot)
+/*
+ * Pinning may happen later from a vendor driver's context: the mapping keeps the caller's
+ * process as its owner, for RLIMIT_MEMLOCK and the charge.
+ */
+static struct type1_dma *type1_dma_alloc(struct type1_iommu *iommu, dma_addr_t iova,
+					 unsigned long vaddr, int prot)
 {
 	struct type1_dma *dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
 
 	if (!dma)
 		return NULL;
+	dma->owner = type1_owner_get(iommu);
+	if (!dma->owner) {
+		kfree(dma);
+		return NULL;
+	}
 	dma->iova = iova;
 	dma->vaddr = vaddr;
 	dma->prot = prot;
-	xa_init(&dma->pins);
-	/*
-	 * Pinning may happen later from a vendor driver's context: keep the group leader
-	 * for RLIMIT_MEMLOCK and the mm for the charge. Both dropped in type1_dma_remove().
-	 */
-	dma->task = get_task_struct(current->group_leader);
 	dma->lock_cap = capable(CAP_IPC_LOCK);
-	dma->mm = current->mm;
-	mmgrab(dma->mm);
+	xa_init(&dma->pins);
 	return dma;
 }
 
@@ -216,7 +255,7 @@ int type1_dma_map(struct type1_iommu *iommu, struct vfio_iommu_type1_dma_map *ma
 		goto out_unlock;
 	}
 
-	dma = type1_dma_alloc(iova, vaddr, prot);
+	dma = type1_dma_alloc(iommu, iova, vaddr, prot);
 	if (!dma) {
 		ret = -ENOMEM;
 		goto out_unlock;

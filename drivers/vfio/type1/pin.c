@@ -11,11 +11,12 @@
  *  - external pins (type1_pin_external()): one page for a vendor driver, kept in dma->pins
  *    with a count of its callers.
  * Accounting: every pinned page that is not reserved (no struct page, PageReserved, the zero
- * page) is charged once to dma->mm, even if both kinds pin it: a mapping pin skips pages
+ * page) is charged once to the owner's mm, even if both kinds pin it: a mapping pin skips pages
  * that already have an external pin, and unmapping keeps the charge of those.
  * Pages that are not backed by struct page (VM_PFNMAP, e.g. another device's BAR) are
  * mapped one at a time and never charged nor unpinned.
- * Locking: callers hold iommu->lock; this file takes the mmap_lock of dma->mm inside it.
+ * Locking: callers hold iommu->lock; this file takes the mmap_lock of the mapping's mm
+ * inside it.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -64,25 +65,27 @@ int type1_mm_acct(struct task_struct *task, struct mm_struct *mm, bool lock_cap,
  * type1_lock_acct() - charge or uncharge pinned pages to the mapping's mm
  * @dma: the mapping whose task and mm are charged
  * @npage: pages to charge, negative to uncharge
- * @async: the caller may not run in the context of dma->mm's task
+ * @async: the caller may not run in the context of the mapping's task
  *
  * Return: 0, -ESRCH if the mm is gone (async only), -ENOMEM over RLIMIT_MEMLOCK.
  */
 int type1_lock_acct(struct type1_dma *dma, long npage, bool async)
 {
-	struct mm_struct *mm = dma->mm;
+	struct mm_struct *mm = dma->owner->mm;
+	/* In a task of that mm (a VMM's ioctl, say), the mm cannot go away meanwhile */
+	bool get_mm = async && current->mm != mm;
 	int ret;
 
 	if (!npage)
 		return 0;
-	if (async && !mmget_not_zero(mm))
+	if (get_mm && !mmget_not_zero(mm))
 		return -ESRCH;
 
-	ret = type1_mm_acct(dma->task, mm, dma->lock_cap, npage);
+	ret = type1_mm_acct(dma->owner->task, mm, dma->lock_cap, npage);
 	if (!ret)
 		dma->locked_vm += npage;
 
-	if (async)
+	if (get_mm)
 		mmput(mm);
 	return ret;
 }
@@ -180,9 +183,10 @@ again:
 }
 
 /*
- * Pin up to @npage pages at @vaddr of dma->mm into @pages. When GUP cannot pin the first
- * page because it lies in a VM_PFNMAP vma, its pfn is returned in *@pfn with *@pfnmap set
- * (one page, nothing pinned). Zero pages are unpinned at once: they count as reserved.
+ * Pin up to @npage pages at @vaddr of the mapping's mm into @pages. When GUP cannot pin
+ * the first page because it lies in a VM_PFNMAP vma, its pfn is returned in *@pfn with
+ * *@pfnmap set (one page, nothing pinned). Zero pages are unpinned at once: they count as
+ * reserved.
  *
  * Return: pages obtained (> 0) or the -errno of GUP.
  */
@@ -190,7 +194,7 @@ static long type1_gup(struct type1_dma *dma, unsigned long vaddr, long npage,
 		      struct page **pages, bool *pfnmap, unsigned long *pfn)
 {
 	unsigned int flags = FOLL_LONGTERM;
-	struct mm_struct *mm = dma->mm;
+	struct mm_struct *mm = dma->owner->mm;
 	bool local = current->mm == mm;
 	long ret, i;
 	int err;
@@ -344,8 +348,8 @@ static int type1_pin_batch(struct type1_pin_ctx *ctx, dma_addr_t iova,
 	if (ret) {
 		if (ret == -ENOMEM)
 			pr_warn("vfio_iommu_type1: %s (%d) RLIMIT_MEMLOCK (%lu) exceeded\n",
-				dma->task->comm, task_pid_nr(dma->task),
-				task_rlimit(dma->task, RLIMIT_MEMLOCK));
+				dma->owner->task->comm, task_pid_nr(dma->owner->task),
+				task_rlimit(dma->owner->task, RLIMIT_MEMLOCK));
 		type1_batch_unpin(pages, n);
 		return ret;
 	}
@@ -375,7 +379,7 @@ err_rest:
  * @arg: passed to @map
  * @mapped: set to the pages mapped from @iova on, on success and on failure
  *
- * Pages are charged to dma->mm before they are mapped. On failure, what was pinned and not
+ * Pages are charged to the mapping's mm before they are mapped. On failure, what was pinned and not
  * mapped is unpinned and uncharged; the runs mapped before stay mapped, pinned and charged
  * for the caller to undo.
  *
@@ -447,7 +451,7 @@ int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
 	unsigned long vaddr = dma->vaddr + (iova - dma->iova);
 	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
 	unsigned int flags = FOLL_LONGTERM;
-	struct mm_struct *mm = dma->mm;
+	struct mm_struct *mm = dma->owner->mm;
 	struct type1_pin *pin;
 	struct page *page;
 	long ret;

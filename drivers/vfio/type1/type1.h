@@ -53,6 +53,7 @@ extern bool type1_disable_hugepages;
  * @pgsize_bitmap: page sizes every domain supports (PAGE_MASK without domains)
  * @num_non_pinned_groups: groups that may write memory without pinning it
  * @dirty_bytes: memory held by the dirty bitmaps of every mapping
+ * @last_owner: the owner of the mapping made last, for the next one (map.c), or NULL
  * @v2: VFIO_TYPE1v2_IOMMU semantics (unmap must not bisect a mapping)
  * @nesting: VFIO_TYPE1_NESTING_IOMMU
  * @dirty_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START is in effect
@@ -70,6 +71,7 @@ struct type1_iommu {
 	u64 pgsize_bitmap;
 	u64 num_non_pinned_groups;
 	size_t dirty_bytes;
+	struct type1_owner *last_owner;
 	bool v2;
 	bool nesting;
 	bool dirty_tracking;
@@ -80,12 +82,13 @@ struct type1_iommu {
  * @size: bytes of the mapping; grows while MAP_DMA pins and maps it
  * @iommu_mapped: the pages are pinned and mapped in every domain
  * @lock_cap: the mapping task had CAP_IPC_LOCK
- * @task: group leader of the mapping task, charged for locked memory
- * @mm: its mm (mmgrab'ed), where vaddr lives
+ * @owner: the process that made the mapping (or gave it its vaddr last)
  * @pins: type1_pin by page index in the mapping, pages pinned for vendor drivers
- * @bitmap: dirty bitmap, one bit per smallest page, while tracking is on
- * @dirty_chunks: one bit per DIRTY_CHUNK_BITS bits of @bitmap that may be non-zero
- * @locked_vm: pages charged to @mm by this mapping
+ * @bitmap: dirty bitmap, one bit per smallest page, while tracking is on; its chunk
+ *	bitmap follows it in the same allocation (dirty.c)
+ * @locked_vm: pages charged to the owner's mm by this mapping
+ *
+ * 96 bytes, a kmalloc-96 object: MAP_DMA of 4 KiB allocates one per call.
  */
 struct type1_dma {
 	struct rb_node node;
@@ -96,12 +99,21 @@ struct type1_dma {
 	bool iommu_mapped;
 	bool lock_cap;
 	bool vaddr_invalid;
-	struct task_struct *task;
-	struct mm_struct *mm;
+	struct type1_owner *owner;
 	struct xarray pins;
 	unsigned long *bitmap;
-	unsigned long *dirty_chunks;
 	size_t locked_vm;
+};
+
+/*
+ * The process that made mappings (map.c): its group leader, whose RLIMIT_MEMLOCK applies
+ * to what they pin, and its mm (mmgrab'ed), where their vaddrs live and which they are
+ * charged to. The mappings one process makes share it; @users counts them.
+ */
+struct type1_owner {
+	struct task_struct *task;
+	struct mm_struct *mm;
+	unsigned int users;
 };
 
 /*

@@ -335,6 +335,50 @@ TEST_F(phys, vaddr_update)
 	munmap(alias, 4 * SZ_4K);
 }
 
+/*
+ * Live update into another process: the child gives the mapping its new vaddr, so the
+ * charge moves from the parent's locked memory to the child's. After the child exits,
+ * the unmap finds its mm gone and only unpins.
+ */
+TEST_F(phys, vaddr_update_other_process)
+{
+	int fd = self->env.container, dev = self->env.device, status, pipefd[2];
+	uint64_t size = 4 * SZ_4K;
+	long child_kb[2] = { -1, -1 };
+	pid_t pid;
+
+	memset(self->buf, 0x22, 4 * SZ_4K);
+	dma_map(fd, IOVA_BASE, self->buf, 4 * SZ_4K);
+	dma_map(fd, IOVA_BASE + SZ_2M, self->buf + SZ_2M, 4 * SZ_4K);
+	EXPECT_EQ(self->locked_kb + 32, t1_locked_kb());
+	ASSERT_EQ(0, __dma_unmap(fd, IOVA_BASE, &size, VFIO_DMA_UNMAP_FLAG_VADDR));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		long kb[2];
+		int ret;
+
+		kb[0] = t1_locked_kb();
+		ret = __dma_map(fd, IOVA_BASE, self->buf, 4 * SZ_4K, VFIO_DMA_MAP_FLAG_VADDR);
+		kb[1] = t1_locked_kb();
+		_exit(write(pipefd[1], kb, sizeof(kb)) != sizeof(kb) || ret);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(sizeof(child_kb), read(pipefd[0], child_kb, sizeof(child_kb)));
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(16, child_kb[1] - child_kb[0]);
+	EXPECT_EQ(self->locked_kb + 16, t1_locked_kb());
+	/* the pages pinned at MAP_DMA stay the device's */
+	ASSERT_EQ(0, edu_copy(dev, &self->edu, IOVA_BASE, IOVA_BASE + SZ_2M, EDU_BUF_SIZE));
+	EXPECT_EQ(0x22, self->buf[SZ_2M]);
+	dma_unmap(fd, IOVA_BASE, 4 * SZ_4K);
+	EXPECT_EQ(self->locked_kb + 16, t1_locked_kb());
+	dma_unmap(fd, IOVA_BASE + SZ_2M, 4 * SZ_4K);
+}
+
 /* A physical group added to a container with mappings gets them replayed (pinned now). */
 TEST_F(phys, replay)
 {

@@ -62,7 +62,8 @@ run_stack() {
 	edu_on_vfio_pci
 	tap_check $? "${prefix}vfio-pci: binds edu" || rc=1
 	for t in "${TESTS[@]}"; do
-		"./$t" 2>&1 | sed -u "s/^\(\(not \)\?ok [0-9]* \)/\1$prefix/"
+		VFIO_CORE_STACK=${prefix:+stock} "./$t" 2>&1 |
+			sed -u "s/^\(\(not \)\?ok [0-9]* \)/\1$prefix/"
 		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	done
 	stack_unloads

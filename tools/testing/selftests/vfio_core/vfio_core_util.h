@@ -100,6 +100,22 @@ static inline int vc_edu_vfio(struct vc_dev *dev)
 	return strcmp(drv, "vfio-pci") ? -ENODEV : 0;
 }
 
+/* Locked memory of this process in KiB (VmLck), -1 if unreadable. */
+static inline long vc_locked_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	long kb = -1;
+	char line[256];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* Open /dev/vfio/@groupno. Return: the fd or -errno. */
 static inline int __group_open(int groupno)
 {
