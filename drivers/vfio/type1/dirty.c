@@ -14,8 +14,8 @@
  * bitmaps of one container together hold at most TYPE1_DIRTY_TOTAL_MAX bytes (-ENOMEM
  * beyond), charged to the caller's memory cgroup; so MAP_DMA cannot make START allocate
  * without bound.
- * Speed: a chunk bitmap, allocated right after the bitmap, has one bit per
- * TYPE1_DIRTY_CHUNK_BITS bits of it, set when one of them may be set, so that a read copies only those chunks, zeroes the user's
+ * Speed: a chunk bitmap has one bit per TYPE1_DIRTY_CHUNK_BITS bits of the bitmap, set
+ * when one of them may be set, so that a read copies only those chunks, zeroes the user's
  * buffer for the rest, and clears only what it copied; the user's words are written one
  * u64 store at a time.
  *
@@ -56,23 +56,15 @@ static unsigned long type1_dirty_nchunks(u64 nbits)
 	return DIV_ROUND_UP(nbits, TYPE1_DIRTY_CHUNK_BITS) ?: 1;
 }
 
-/* The chunk bitmap of a mapping of @nbits pages: after its bitmap's last u64. */
-static unsigned long *type1_dirty_chunks(struct type1_dma *dma, u64 nbits)
-{
-	return (void *)dma->bitmap + type1_dirty_bytes(nbits);
-}
-
 /* Set bits [first, first + n) of a mapping's bitmap and their chunks. */
-static void type1_dirty_set(struct type1_iommu *iommu, struct type1_dma *dma,
-			    unsigned long first, unsigned long n)
+static void type1_dirty_set(struct type1_dirty *dirty, unsigned long first, unsigned long n)
 {
-	unsigned long *chunks = type1_dirty_chunks(dma, type1_dirty_nbits(iommu, dma));
 	unsigned long c;
 
-	bitmap_set(dma->bitmap, first, n);
+	bitmap_set(dirty->bits, first, n);
 	for (c = first / TYPE1_DIRTY_CHUNK_BITS;
 	     c <= (first + n - 1) / TYPE1_DIRTY_CHUNK_BITS; c++)
-		__set_bit(c, chunks);
+		__set_bit(c, dirty->chunks);
 }
 
 /*
@@ -82,8 +74,8 @@ static void type1_dirty_set(struct type1_iommu *iommu, struct type1_dma *dma,
  */
 static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	unsigned long *chunks = type1_dirty_chunks(dma, type1_dirty_nbits(iommu, dma));
 	unsigned long bit, shift = type1_dirty_shift(iommu);
+	struct type1_dirty *dirty = dma->dirty;
 	XA_STATE(xas, &dma->pins, 0);
 	struct type1_pin *pin;
 
@@ -93,8 +85,8 @@ static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *d
 		if (xas_retry(&xas, pin))
 			continue;
 		bit = ((u64)xas.xa_index << PAGE_SHIFT) >> shift;
-		__set_bit(bit, dma->bitmap);
-		__set_bit(bit / TYPE1_DIRTY_CHUNK_BITS, chunks);
+		__set_bit(bit, dirty->bits);
+		__set_bit(bit / TYPE1_DIRTY_CHUNK_BITS, dirty->chunks);
 	}
 	rcu_read_unlock();
 }
@@ -109,6 +101,7 @@ static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *d
 int type1_dirty_alloc(struct type1_iommu *iommu, struct type1_dma *dma)
 {
 	u64 nbits = type1_dirty_nbits(iommu, dma);
+	struct type1_dirty *dirty;
 	size_t bytes;
 
 	lockdep_assert_held(&iommu->lock);
@@ -119,10 +112,16 @@ int type1_dirty_alloc(struct type1_iommu *iommu, struct type1_dma *dma)
 		return -ENOMEM;
 
 	/* the chunk bitmap is not counted: 1/32768 of the bitmap */
-	dma->bitmap = kvzalloc(bytes + BITS_TO_LONGS(type1_dirty_nchunks(nbits)) *
-			       sizeof(unsigned long), GFP_KERNEL_ACCOUNT);
-	if (!dma->bitmap)
+	dirty = kzalloc(struct_size(dirty, chunks, BITS_TO_LONGS(type1_dirty_nchunks(nbits))),
+			GFP_KERNEL_ACCOUNT);
+	if (!dirty)
 		return -ENOMEM;
+	dirty->bits = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!dirty->bits) {
+		kfree(dirty);
+		return -ENOMEM;
+	}
+	dma->dirty = dirty;
 	iommu->dirty_bytes += bytes;
 	type1_dirty_mark_pins(iommu, dma);
 	return 0;
@@ -135,11 +134,12 @@ int type1_dirty_alloc(struct type1_iommu *iommu, struct type1_dma *dma)
  */
 void type1_dirty_free(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	if (!dma->bitmap)
+	if (!dma->dirty)
 		return;
 	iommu->dirty_bytes -= type1_dirty_bytes(type1_dirty_nbits(iommu, dma));
-	kvfree(dma->bitmap);
-	dma->bitmap = NULL;
+	kvfree(dma->dirty->bits);
+	kfree(dma->dirty);
+	dma->dirty = NULL;
 }
 
 /**
@@ -203,8 +203,8 @@ void type1_dirty_mark(struct type1_iommu *iommu, struct type1_dma *dma,
 	unsigned long last = (iova - dma->iova + len - 1) >> shift;
 
 	lockdep_assert_held(&iommu->lock);
-	if (dma->bitmap)
-		type1_dirty_set(iommu, dma, first, last - first + 1);
+	if (dma->dirty)
+		type1_dirty_set(dma->dirty, first, last - first + 1);
 }
 
 /**
@@ -220,8 +220,8 @@ void type1_dirty_mark_all(struct type1_iommu *iommu)
 
 	lockdep_assert_held(&iommu->lock);
 	type1_for_each_dma(dma, iommu)
-		if (dma->bitmap && dma->size)
-			type1_dirty_set(iommu, dma, 0, type1_dirty_nbits(iommu, dma));
+		if (dma->dirty && dma->size)
+			type1_dirty_set(dma->dirty, 0, type1_dirty_nbits(iommu, dma));
 }
 
 /*
@@ -246,10 +246,9 @@ efault:
 }
 
 /* Copy a bitmap that starts on a u64 boundary of the user's; unset chunks become zeros. */
-static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
+static int type1_dirty_copy(struct type1_dirty *dirty, u64 nbits, u64 __user *dst)
 {
 	size_t words = BITS_TO_U64(nbits), per_chunk = TYPE1_DIRTY_CHUNK_BYTES / sizeof(u64);
-	unsigned long *chunks = type1_dirty_chunks(dma, nbits);
 	size_t off;
 	int ret;
 
@@ -257,8 +256,8 @@ static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
 		size_t len = min_t(size_t, words - off, per_chunk);
 		const u64 *src = NULL;
 
-		if (test_bit(off / per_chunk, chunks))
-			src = (const u64 *)dma->bitmap + off;
+		if (test_bit(off / per_chunk, dirty->chunks))
+			src = (const u64 *)dirty->bits + off;
 		ret = type1_dirty_put_words(dst + off, src, len);
 		if (ret)
 			return ret;
@@ -268,16 +267,16 @@ static int type1_dirty_copy(struct type1_dma *dma, u64 nbits, u64 __user *dst)
 }
 
 /* Source word @k of a bitmap of @nwords words, 0 past its end. */
-static u64 type1_dirty_word(struct type1_dma *dma, u64 k, u64 nwords)
+static u64 type1_dirty_word(struct type1_dirty *dirty, u64 k, u64 nwords)
 {
-	return k < nwords ? ((u64 *)dma->bitmap)[k] : 0;
+	return k < nwords ? ((u64 *)dirty->bits)[k] : 0;
 }
 
 /*
  * Copy a bitmap @shift bits into the u64 at @dst, keeping the user's bits below @shift
  * (the mapping before this one) and zeroing the rest of the last word.
  */
-static int type1_dirty_copy_shifted(struct type1_dma *dma, u64 nbits,
+static int type1_dirty_copy_shifted(struct type1_dirty *dirty, u64 nbits,
 				    unsigned int shift, u64 __user *dst)
 {
 	u64 nwords = BITS_TO_U64(nbits), out = BITS_TO_U64(nbits + shift), k, left;
@@ -297,9 +296,9 @@ static int type1_dirty_copy_shifted(struct type1_dma *dma, u64 nbits,
 		for (i = 0; i < left; i++) {
 			u64 w = k + i;
 
-			buf[i] = type1_dirty_word(dma, w, nwords) << shift;
+			buf[i] = type1_dirty_word(dirty, w, nwords) << shift;
 			if (w)
-				buf[i] |= type1_dirty_word(dma, w - 1, nwords) >> (64 - shift);
+				buf[i] |= type1_dirty_word(dirty, w - 1, nwords) >> (64 - shift);
 			else
 				buf[i] |= first & GENMASK_ULL(shift - 1, 0);
 		}
@@ -331,28 +330,27 @@ int type1_dirty_report(struct type1_iommu *iommu, struct type1_dma *dma,
 
 	lockdep_assert_held(&iommu->lock);
 	if (iommu->num_non_pinned_groups && dma->iommu_mapped)
-		type1_dirty_set(iommu, dma, 0, nbits);
+		type1_dirty_set(dma->dirty, 0, nbits);
 
 	if (shift)
-		return type1_dirty_copy_shifted(dma, nbits, shift, bitmap + offset / 64);
-	return type1_dirty_copy(dma, nbits, bitmap + offset / 64);
+		return type1_dirty_copy_shifted(dma->dirty, nbits, shift, bitmap + offset / 64);
+	return type1_dirty_copy(dma->dirty, nbits, bitmap + offset / 64);
 }
 
 /* After a read: clear what was reported, mark again what stays pinned. */
 static void type1_dirty_reset(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	u64 nbits = type1_dirty_nbits(iommu, dma);
-	unsigned long *chunks = type1_dirty_chunks(dma, nbits);
-	size_t bytes = type1_dirty_bytes(nbits);
+	size_t bytes = type1_dirty_bytes(type1_dirty_nbits(iommu, dma));
 	unsigned long c, nchunks = DIV_ROUND_UP(bytes, TYPE1_DIRTY_CHUNK_BYTES);
+	struct type1_dirty *dirty = dma->dirty;
 
-	for_each_set_bit(c, chunks, nchunks) {
+	for_each_set_bit(c, dirty->chunks, nchunks) {
 		size_t off = c * TYPE1_DIRTY_CHUNK_BYTES;
 
-		memset((void *)dma->bitmap + off, 0,
+		memset((void *)dirty->bits + off, 0,
 		       min_t(size_t, bytes - off, TYPE1_DIRTY_CHUNK_BYTES));
 	}
-	bitmap_zero(chunks, nchunks);
+	bitmap_zero(dirty->chunks, nchunks);
 	type1_dirty_mark_pins(iommu, dma);
 }
 

@@ -90,7 +90,7 @@ void type1_dma_remove(struct type1_iommu *iommu, struct type1_dma *dma)
 	if (WARN_ON_ONCE(!xa_empty(&dma->pins)))
 		type1_dma_drop_pins(dma);
 	type1_dma_unlink(iommu, dma);
-	if (dma->bitmap)
+	if (dma->dirty)
 		type1_dirty_free(iommu, dma);
 	if (dma->vaddr_invalid)
 		iommu->vaddr_invalid_count--;

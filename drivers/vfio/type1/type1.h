@@ -84,8 +84,7 @@ struct type1_iommu {
  * @lock_cap: the mapping task had CAP_IPC_LOCK
  * @owner: the process that made the mapping (or gave it its vaddr last)
  * @pins: type1_pin by page index in the mapping, pages pinned for vendor drivers
- * @bitmap: dirty bitmap, one bit per smallest page, while tracking is on; its chunk
- *	bitmap follows it in the same allocation (dirty.c)
+ * @dirty: dirty page state while tracking is on (dirty.c)
  * @locked_vm: pages charged to the owner's mm by this mapping
  *
  * 96 bytes, a kmalloc-96 object: MAP_DMA of 4 KiB allocates one per call.
@@ -101,8 +100,19 @@ struct type1_dma {
 	bool vaddr_invalid;
 	struct type1_owner *owner;
 	struct xarray pins;
-	unsigned long *bitmap;
+	struct type1_dirty *dirty;
 	size_t locked_vm;
+};
+
+/*
+ * A mapping's dirty pages while tracking is on (dirty.c): @bits has one bit per page of
+ * the container's smallest page size, @chunks one bit per page of @bits, set when one of
+ * its bits may be. Two allocations: @bits is usually a power of two bytes, which a chunk
+ * bitmap appended to it would double.
+ */
+struct type1_dirty {
+	unsigned long *bits;
+	unsigned long chunks[];
 };
 
 /*

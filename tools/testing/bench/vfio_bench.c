@@ -234,14 +234,14 @@ static void bench_dirty(uint64_t chunk_gib, int copies, uint64_t pins)
 		printf("# pinned %llu pages in %.3f s\n", (unsigned long long)pins, t);
 	}
 	size_name(name, sizeof(name), chunk, pins);
-	dirty_measure(name, chunk, pins, 3, 5);
+	dirty_measure(name, chunk, pins, 10, 5);
 	if (copies < 2)
 		return;
 	/* the same buffer again at the following IOVAs: type1 lets a vaddr be mapped twice */
 	for (i = 1; i < copies; i++)
 		dma_map(vgpu.container, IOVA_BASE + i * chunk, buf, chunk);
 	size_name(name, sizeof(name), chunk * copies, pins);
-	dirty_measure(name, chunk * copies, pins, 2, 3);
+	dirty_measure(name, chunk * copies, pins, 4, 3);
 }
 
 static void bench_pin(bool thp, uint64_t mib)
