@@ -13,7 +13,10 @@
  *
  * Device sets: devices that share a set_id share one vfio_device_set, whose lock
  * serialises open_device()/close_device() across them (a driver resetting a slot needs
- * all of its functions closed). vfio_dev_sets maps set_id -> set while the set has members.
+ * all of its functions closed). vfio_dev_sets holds every set that has members, sorted by
+ * set_id. It is a tree rather than an xarray: a set_id is usually a kernel pointer (the
+ * device itself, for a device of its own), and an xarray indexed by pointers builds and
+ * frees a chain of about a dozen nodes for every singleton set.
  *
  * Locking: vfio_dev_sets_lock protects vfio_dev_sets and every set's device_list and
  * device_count; a set's own lock protects its devices' open_count (device_fd.c).
@@ -29,10 +32,10 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
 #include <linux/vfio_eeh.h>
-#include <linux/xarray.h>
 
 #include "vfio_core.h"
 
@@ -42,32 +45,52 @@
 struct class *vfio_device_class;
 static DEFINE_IDA(vfio_device_ida);
 static DEFINE_MUTEX(vfio_dev_sets_lock);
-static DEFINE_XARRAY(vfio_dev_sets);
+static struct rb_root vfio_dev_sets = RB_ROOT;
+
+/* A set as the core allocates it: drivers see only the stock struct vfio_device_set. */
+struct vfio_dev_set_node {
+	struct vfio_device_set set;
+	struct rb_node node;
+};
+
+static struct vfio_dev_set_node *to_dev_set_node(struct vfio_device_set *set)
+{
+	return container_of(set, struct vfio_dev_set_node, set);
+}
+
+static int vfio_dev_set_cmp_key(const void *set_id, const struct rb_node *node)
+{
+	const void *id = rb_entry(node, struct vfio_dev_set_node, node)->set.set_id;
+
+	if (set_id == id)
+		return 0;
+	return set_id < id ? -1 : 1;
+}
+
+static bool vfio_dev_set_less(struct rb_node *a, const struct rb_node *b)
+{
+	return vfio_dev_set_cmp_key(rb_entry(a, struct vfio_dev_set_node, node)->set.set_id,
+				    b) < 0;
+}
 
 static struct vfio_device_set *vfio_device_set_get(void *set_id)
 {
-	unsigned long idx = (unsigned long)set_id;
-	struct vfio_device_set *set;
-	int ret;
+	struct vfio_dev_set_node *entry;
+	struct rb_node *node;
 
 	lockdep_assert_held(&vfio_dev_sets_lock);
-	set = xa_load(&vfio_dev_sets, idx);
-	if (set)
-		return set;
+	node = rb_find(set_id, &vfio_dev_sets, vfio_dev_set_cmp_key);
+	if (node)
+		return &rb_entry(node, struct vfio_dev_set_node, node)->set;
 
-	set = kzalloc(sizeof(*set), GFP_KERNEL);
-	if (!set)
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	if (!entry)
 		return ERR_PTR(-ENOMEM);
-	set->set_id = set_id;
-	mutex_init(&set->lock);
-	INIT_LIST_HEAD(&set->device_list);
-	ret = xa_err(xa_store(&vfio_dev_sets, idx, set, GFP_KERNEL));
-	if (ret) {
-		mutex_destroy(&set->lock);
-		kfree(set);
-		return ERR_PTR(ret);
-	}
-	return set;
+	entry->set.set_id = set_id;
+	mutex_init(&entry->set.lock);
+	INIT_LIST_HEAD(&entry->set.device_list);
+	rb_add(&entry->node, &vfio_dev_sets, vfio_dev_set_less);
+	return &entry->set;
 }
 
 /**
@@ -112,9 +135,9 @@ static void vfio_device_leave_set(struct vfio_device *device)
 	mutex_lock(&vfio_dev_sets_lock);
 	list_del(&device->dev_set_list);
 	if (!--set->device_count) {
-		xa_erase(&vfio_dev_sets, (unsigned long)set->set_id);
+		rb_erase(&to_dev_set_node(set)->node, &vfio_dev_sets);
 		mutex_destroy(&set->lock);
-		kfree(set);
+		kfree(to_dev_set_node(set));
 	}
 	mutex_unlock(&vfio_dev_sets_lock);
 	device->dev_set = NULL;
@@ -389,5 +412,4 @@ void vfio_device_exit_class(void)
 {
 	class_destroy(vfio_device_class);
 	ida_destroy(&vfio_device_ida);
-	xa_destroy(&vfio_dev_sets);
 }

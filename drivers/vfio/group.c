@@ -3,7 +3,7 @@
  * struct vfio_group: one per iommu_group that has a registered vfio_device, shown to
  * userspace as the character device /dev/vfio/<iommu group id> (class "vfio").
  *
- * The group table, vfio_groups, maps an iommu_group id to its live vfio_group. A group is
+ * The group table, vfio_groups, holds the live vfio_groups sorted by iommu_group. A group is
  * live from the first vfio_group_add_device() of its iommu_group to the removal of its
  * last device (group->nr_devices). Teardown takes it out of the table, deletes its node,
  * forces it out of its container and clears group->iommu_group, which every ioctl on a
@@ -28,10 +28,10 @@
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
-#include <linux/xarray.h>
 
 #include "vfio_core.h"
 
@@ -39,7 +39,21 @@ static struct class *vfio_group_class;
 static dev_t vfio_group_devt;
 static DEFINE_IDA(vfio_group_minors);
 static DEFINE_MUTEX(vfio_groups_lock);
-static DEFINE_XARRAY(vfio_groups);
+static struct rb_root vfio_groups = RB_ROOT;
+
+static int vfio_group_cmp_key(const void *iommu_group, const struct rb_node *node)
+{
+	const void *key = rb_entry(node, struct vfio_group, node)->iommu_group;
+
+	if (iommu_group == key)
+		return 0;
+	return iommu_group < key ? -1 : 1;
+}
+
+static bool vfio_group_less(struct rb_node *a, const struct rb_node *b)
+{
+	return vfio_group_cmp_key(rb_entry(a, struct vfio_group, node)->iommu_group, b) < 0;
+}
 
 static void vfio_group_release(struct device *dev)
 {
@@ -91,13 +105,14 @@ static struct vfio_group *vfio_group_alloc(struct iommu_group *iommu_group,
 static struct vfio_group *vfio_group_get(struct iommu_group *iommu_group,
 					 enum vfio_group_type type)
 {
-	unsigned long id = iommu_group_id(iommu_group);
 	struct vfio_group *group;
+	struct rb_node *node;
 	int ret;
 
 	lockdep_assert_held(&vfio_groups_lock);
-	group = xa_load(&vfio_groups, id);
-	if (group) {
+	node = rb_find(iommu_group, &vfio_groups, vfio_group_cmp_key);
+	if (node) {
+		group = rb_entry(node, struct vfio_group, node);
 		group->nr_devices++;
 		return group;
 	}
@@ -105,17 +120,13 @@ static struct vfio_group *vfio_group_get(struct iommu_group *iommu_group,
 	group = vfio_group_alloc(iommu_group, type);
 	if (IS_ERR(group))
 		return group;
-	ret = xa_err(xa_store(&vfio_groups, id, group, GFP_KERNEL));
-	if (ret)
-		goto err_put;
 	ret = cdev_device_add(&group->cdev, &group->dev);
 	if (ret)
-		goto err_erase;
+		goto err_put;
+	rb_add(&group->node, &vfio_groups, vfio_group_less);
 	group->nr_devices = 1;
 	return group;
 
-err_erase:
-	xa_erase(&vfio_groups, id);
 err_put:
 	iommu_group_put(group->iommu_group);
 	group->iommu_group = NULL;
@@ -129,7 +140,7 @@ static void vfio_group_destroy(struct vfio_group *group)
 	struct iommu_group *iommu_group = group->iommu_group;
 
 	lockdep_assert_held(&vfio_groups_lock);
-	xa_erase(&vfio_groups, iommu_group_id(iommu_group));
+	rb_erase(&group->node, &vfio_groups);
 	cdev_device_del(&group->cdev, &group->dev);
 
 	mutex_lock(&group->lock);
@@ -485,5 +496,4 @@ void vfio_group_exit(void)
 	unregister_chrdev_region(vfio_group_devt, MINORMASK + 1);
 	class_destroy(vfio_group_class);
 	ida_destroy(&vfio_group_minors);
-	xa_destroy(&vfio_groups);
 }

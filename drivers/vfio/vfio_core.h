@@ -39,6 +39,7 @@
 #include <linux/list.h>
 #include <linux/completion.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/vfio.h>
@@ -108,6 +109,7 @@ struct vfio_container {
  * @iommu_group: the IOMMU group; NULL once the last device is gone
  * @type: real, emulated or no-IOMMU group
  * @nr_devices: devices being registered or registered (protected by vfio_groups_lock)
+ * @node: entry in the table of live groups (protected by vfio_groups_lock)
  * @lock: protects every field below it
  * @devices: registered vfio_devices (vfio_device.group_next)
  * @opened_file: the one open file of the node, or NULL
@@ -122,6 +124,7 @@ struct vfio_group {
 	struct iommu_group	*iommu_group;
 	enum vfio_group_type	type;
 	unsigned int		nr_devices;
+	struct rb_node		node;
 	struct mutex		lock;
 	struct list_head	devices;
 	struct file		*opened_file;
