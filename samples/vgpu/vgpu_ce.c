@@ -33,11 +33,11 @@ void vgpu_ce_init(struct vgpu_ce *ce)
 	xa_init(&ce->pins);
 }
 
-static void vgpu_ce_unpin_one(struct vgpu_state *vgpu, unsigned long pfn)
+/* Give back the @n pins from guest page @pfn on, which the engine no longer records. */
+static void vgpu_ce_unpin_run(struct vgpu_state *vgpu, unsigned long pfn, unsigned long n)
 {
-	xa_erase(&vgpu->ce.pins, pfn);
-	vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
-	vgpu->ce.nr_pinned--;
+	vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, n);
+	vgpu->ce.nr_pinned -= n;
 }
 
 /**
@@ -45,10 +45,13 @@ static void vgpu_ce_unpin_one(struct vgpu_state *vgpu, unsigned long pfn)
  * @vgpu: the instance
  * @iova: start
  * @length: bytes; the range may run to the end of the address space
+ *
+ * Consecutive pages go back in one vfio_unpin_pages() call, as many as it takes.
  */
 void vgpu_ce_unpin_range(struct vgpu_state *vgpu, u64 iova, u64 length)
 {
-	unsigned long first = iova >> PAGE_SHIFT, last, pfn;
+	unsigned long first = iova >> PAGE_SHIFT, last, idx, start = 0, n = 0;
+	XA_STATE(xas, &vgpu->ce.pins, first);
 	struct page *page;
 	u64 end;
 
@@ -58,8 +61,26 @@ void vgpu_ce_unpin_range(struct vgpu_state *vgpu, u64 iova, u64 length)
 	if (check_add_overflow(iova, length - 1, &end))
 		end = U64_MAX;
 	last = end >> PAGE_SHIFT;
-	xa_for_each_range(&vgpu->ce.pins, pfn, page, first, last)
-		vgpu_ce_unpin_one(vgpu, pfn);
+
+	xas_lock(&xas);
+	xas_for_each(&xas, page, last) {
+		idx = xas.xa_index;
+		xas_store(&xas, NULL);
+		if (n && (idx != start + n || n == VFIO_PIN_PAGES_MAX_ENTRIES)) {
+			/* vfio_unpin_pages() sleeps: not under the xarray's lock */
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			vgpu_ce_unpin_run(vgpu, start, n);
+			xas_lock(&xas);
+			n = 0;
+		}
+		if (!n)
+			start = idx;
+		n++;
+	}
+	xas_unlock(&xas);
+	if (n)
+		vgpu_ce_unpin_run(vgpu, start, n);
 }
 
 /**

@@ -32,16 +32,37 @@ static int type1_dma_for_pin(struct type1_iommu *iommu, dma_addr_t iova, int pro
 	return 0;
 }
 
-static void type1_unpin_one(struct type1_iommu *iommu, dma_addr_t iova, bool acct)
+/*
+ * Drop one reference to each pinned page of the @npage pages from the one holding @iova,
+ * one call per mapping the range crosses, and uncharge what was unpinned. The range
+ * stops at the end of the IOVA space.
+ */
+static void type1_unpin_range(struct type1_iommu *iommu, dma_addr_t iova, long npage,
+			      bool acct)
 {
-	struct type1_dma *dma = type1_dma_first(iommu, iova, iova + PAGE_SIZE - 1);
-	long unlocked;
+	struct type1_dma *dma;
+	dma_addr_t last;
+	long n, unlocked;
 
-	if (!dma)
-		return;
-	unlocked = type1_unpin_external(dma, iova);
-	if (acct)
-		type1_lock_acct(dma, -unlocked, true);
+	iova &= PAGE_MASK;
+	npage = min_t(u64, npage, ((U64_MAX - iova) >> PAGE_SHIFT) + 1);
+	last = iova + ((dma_addr_t)npage << PAGE_SHIFT) - 1;
+	while (npage > 0) {
+		dma = type1_dma_first(iommu, iova, last);
+		if (!dma)
+			return;
+		if (dma->iova > iova) {
+			n = (dma->iova - iova) >> PAGE_SHIFT;
+			iova += (dma_addr_t)n << PAGE_SHIFT;
+			npage -= n;
+		}
+		n = min_t(long, npage, (dma->iova + dma->size - iova) >> PAGE_SHIFT);
+		unlocked = type1_unpin_external(dma, iova, n);
+		if (acct)
+			type1_lock_acct(dma, -unlocked, true);
+		iova += (dma_addr_t)n << PAGE_SHIFT;
+		npage -= n;
+	}
 }
 
 /**
@@ -108,11 +129,8 @@ int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 	goto out_unlock;
 
 err_unpin:
-	pages[i] = NULL;
-	while (i--) {
-		type1_unpin_one(iommu, user_iova + PAGE_SIZE * i, acct);
-		pages[i] = NULL;
-	}
+	type1_unpin_range(iommu, user_iova, i, acct);
+	memset(pages, 0, sizeof(*pages) * (i + 1));
 out_unlock:
 	mutex_unlock(&iommu->lock);
 	return ret;
@@ -128,15 +146,13 @@ void type1_unpin_pages(void *iommu_data, dma_addr_t user_iova, int npage)
 {
 	struct type1_iommu *iommu = iommu_data;
 	bool acct;
-	int i;
 
 	if (WARN_ON_ONCE(!iommu->v2))
 		return;
 
 	mutex_lock(&iommu->lock);
 	acct = list_empty(&iommu->domain_list);
-	for (i = 0; i < npage; i++)
-		type1_unpin_one(iommu, user_iova + PAGE_SIZE * i, acct);
+	type1_unpin_range(iommu, user_iova, npage, acct);
 	mutex_unlock(&iommu->lock);
 }
 

@@ -68,12 +68,10 @@ static void type1_dma_drop_pins(struct type1_dma *dma)
 	struct type1_pin *pin;
 	unsigned long idx;
 
-	xa_for_each(&dma->pins, idx, pin) {
+	xa_for_each(&dma->pins, idx, pin)
 		pin->refs = 1;
-		type1_lock_acct(dma, -type1_unpin_external(dma, dma->iova +
-							   ((dma_addr_t)idx << PAGE_SHIFT)),
-				true);
-	}
+	type1_lock_acct(dma, -type1_unpin_external(dma, dma->iova, dma->size >> PAGE_SHIFT),
+			true);
 }
 
 /**

@@ -9,7 +9,7 @@
  *    the largest runs the memory allows. Nothing records them: the IOMMU page table is the
  *    record, and domain.c finds them again with iova_to_phys.
  *  - external pins (type1_pin_external()): one page for a vendor driver, kept in dma->pins
- *    with a count of its callers.
+ *    with a count of its callers; released by ranges (type1_unpin_external()).
  * Accounting: every pinned page that is not reserved (no struct page, PageReserved, the zero
  * page) is charged once to the owner's mm, even if both kinds pin it: a mapping pin skips pages
  * that already have an external pin, and unmapping keeps the charge of those.
@@ -518,33 +518,70 @@ err_free:
 	return ret;
 }
 
-/**
- * type1_unpin_external() - drop one vendor-driver reference to a pinned page
- * @dma: the mapping
- * @iova: the page's IOVA
- *
- * Return: 1 if the page was unpinned and its charge may be dropped, else 0.
+/* Pins released at a time: unpinning may sleep, so it runs outside the xarray's lock. */
+#define TYPE1_UNPIN_BATCH	32
+
+/*
+ * Unpin the pages of @pins (taken out of dma->pins already), each physically contiguous
+ * run in one call, and free the pins. Return: how many of the pages were charged.
  */
-long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova)
+static long type1_release_pins(struct type1_dma *dma, struct type1_pin **pins, int n)
 {
-	XA_STATE(xas, &dma->pins, (iova - dma->iova) >> PAGE_SHIFT);
-	struct type1_pin *pin;
-	bool charged;
+	bool dirty = dma->prot & IOMMU_WRITE;
+	long unlocked = 0;
+	int i = 0, first;
 
-	/* one walk: the lookup and the erase share the xarray state */
-	xas_lock(&xas);
-	pin = xas_load(&xas);
-	if (!pin || --pin->refs) {
-		xas_unlock(&xas);
-		return 0;
+	while (i < n) {
+		first = i++;
+		if (pins[first]->reserved) {
+			kfree(pins[first]);
+			continue;
+		}
+		while (i < n && !pins[i]->reserved && pins[i]->pfn == pins[i - 1]->pfn + 1)
+			i++;
+		unpin_user_page_range_dirty_lock(pfn_to_page(pins[first]->pfn), i - first,
+						 dirty);
+		unlocked += i - first;
+		while (first < i)
+			kfree(pins[first++]);
 	}
-	xas_store(&xas, NULL);
-	xas_unlock(&xas);
+	return unlocked;
+}
 
-	charged = !pin->reserved;
-	if (charged)
-		unpin_user_page_range_dirty_lock(pfn_to_page(pin->pfn), 1,
-						 dma->prot & IOMMU_WRITE);
-	kfree(pin);
-	return charged;
+/**
+ * type1_unpin_external() - drop one vendor-driver reference to each pinned page of a range
+ * @dma: the mapping
+ * @iova: the IOVA of the first page, inside @dma
+ * @npage: pages, all inside @dma; those not pinned are skipped
+ *
+ * A page whose last reference goes is unpinned (with its physically contiguous
+ * neighbours, so a huge page is released at once) and forgotten.
+ *
+ * Return: how many pages were unpinned whose charge may be dropped.
+ */
+long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova, long npage)
+{
+	unsigned long first = (iova - dma->iova) >> PAGE_SHIFT;
+	struct type1_pin *batch[TYPE1_UNPIN_BATCH], *pin;
+	XA_STATE(xas, &dma->pins, first);
+	long unlocked = 0;
+	int n;
+
+	do {
+		n = 0;
+		xas_lock(&xas);
+		xas_for_each(&xas, pin, first + npage - 1) {
+			if (--pin->refs)
+				continue;
+			xas_store(&xas, NULL);
+			batch[n++] = pin;
+			if (n == TYPE1_UNPIN_BATCH) {
+				xas_pause(&xas);
+				break;
+			}
+		}
+		xas_unlock(&xas);
+		unlocked += type1_release_pins(dma, batch, n);
+	} while (n == TYPE1_UNPIN_BATCH);
+	return unlocked;
 }

@@ -201,7 +201,7 @@ int type1_pin_map(struct type1_dma *dma, dma_addr_t iova, long npage,
 long type1_pins_in_range(struct type1_dma *dma, dma_addr_t iova, long npage);
 int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
 		       unsigned long *pfn);
-long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova);
+long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova, long npage);
 
 /* dirty.c */
 #define TYPE1_DIRTY_BITMAP_BYTES(n)	(ALIGN((u64)(n), BITS_PER_TYPE(u64)) / BITS_PER_BYTE)

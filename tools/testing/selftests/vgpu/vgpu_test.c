@@ -336,6 +336,67 @@ TEST_F(vgpu, ce_pins_dropped_on_close)
 	EXPECT_EQ(0, __dma_unmap(&self->v, IOVA, MEMSZ));
 }
 
+/* This process's locked_vm, in pages (pins of an IOMMU-less container are charged there) */
+static long vm_locked_pages(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb / (PAGE / 1024);
+}
+
+/*
+ * Pins go back in runs: across two mappings, around a page unpinned alone, past the
+ * 512 pages of one vfio_unpin_pages() call, and with a page that a pinned copy holds a
+ * second time. The charge follows each step and returns to where it started.
+ */
+TEST_F(vgpu, ce_unpin_runs_uncharge)
+{
+	const uint64_t iova2 = IOVA + MEMSZ, size2 = 8 * PAGE;
+	long base = vm_locked_pages();
+	uint8_t *mem2;
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, __vgpu_mem_map(&self->v, &mem2, iova2, size2));
+	self->bar = mmap(NULL, self->vram, PROT_READ | PROT_WRITE, MAP_SHARED, self->v.device,
+			 0);
+	ASSERT_NE(MAP_FAILED, self->bar);
+
+	/* 600 pages up to the end of the first mapping, and 4 of the second */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_PIN, iova2 - 600 * PAGE, 0, 604 * PAGE, 0));
+	EXPECT_EQ(604, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(base + 604, vm_locked_pages());
+
+	/* a hole in the run */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, iova2 - 300 * PAGE, 0, PAGE, 0));
+	EXPECT_EQ(base + 603, vm_locked_pages());
+
+	/* a pinned copy takes and drops a second reference: nothing more is charged */
+	fill(self->mem + MEMSZ - 2 * PAGE, 64, 3);
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_TO_VRAM, iova2 - 2 * PAGE, 0, 64,
+			    VGPU_CE_CTRL_USE_PIN));
+	EXPECT_EQ(0, memcmp(self->bar, self->mem + MEMSZ - 2 * PAGE, 64));
+	EXPECT_EQ(603, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(base + 603, vm_locked_pages());
+
+	/* one command over both mappings releases the rest */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, IOVA, 0, MEMSZ + size2, 0));
+	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(base, vm_locked_pages());
+
+	/* nothing is left pinned in type1: both mappings go */
+	EXPECT_EQ(0, __dma_unmap(&self->v, IOVA, MEMSZ + size2));
+	EXPECT_EQ(base, vm_locked_pages());
+	munmap(mem2, size2);
+}
+
 static int set_irq_eventfd(struct vgpu_dev *v, int index, uint32_t action, int fd)
 {
 	struct {
