@@ -67,15 +67,24 @@ static void type1_dirty_set(struct type1_dirty *dirty, unsigned long first, unsi
 		__set_bit(c, dirty->chunks);
 }
 
+/* Mark pages [@first, @first + @n) of a mapping, for a bitmap of pages of 1 << @shift. */
+static void type1_dirty_mark_run(struct type1_dirty *dirty, unsigned long first,
+				 unsigned long n, unsigned long shift)
+{
+	u64 bit = ((u64)first << PAGE_SHIFT) >> shift;
+	u64 last = ((u64)(first + n - 1) << PAGE_SHIFT) >> shift;
+
+	type1_dirty_set(dirty, bit, last - bit + 1);
+}
+
 /*
  * Mark the pages pinned for vendor drivers. One cursor walks the pins (xa_for_each would
  * start each step from the root: this runs for every mapping at each read, and vendor
- * drivers may hold 100,000 pins), and each pin sets its one bit and its chunk's bit.
+ * drivers may hold 100,000 pins), and each run of consecutive pins is marked at once.
  */
 static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	unsigned long bit, shift = type1_dirty_shift(iommu);
-	struct type1_dirty *dirty = dma->dirty;
+	unsigned long shift = type1_dirty_shift(iommu), first = 0, n = 0;
 	XA_STATE(xas, &dma->pins, 0);
 	struct type1_pin *pin;
 
@@ -84,11 +93,18 @@ static void type1_dirty_mark_pins(struct type1_iommu *iommu, struct type1_dma *d
 	xas_for_each(&xas, pin, ULONG_MAX) {
 		if (xas_retry(&xas, pin))
 			continue;
-		bit = ((u64)xas.xa_index << PAGE_SHIFT) >> shift;
-		__set_bit(bit, dirty->bits);
-		__set_bit(bit / TYPE1_DIRTY_CHUNK_BITS, dirty->chunks);
+		if (n && xas.xa_index == first + n) {
+			n++;
+			continue;
+		}
+		if (n)
+			type1_dirty_mark_run(dma->dirty, first, n, shift);
+		first = xas.xa_index;
+		n = 1;
 	}
 	rcu_read_unlock();
+	if (n)
+		type1_dirty_mark_run(dma->dirty, first, n, shift);
 }
 
 /**

@@ -61,6 +61,15 @@ int type1_mm_acct(struct task_struct *task, struct mm_struct *mm, bool lock_cap,
 	return ret;
 }
 
+/* Say who ran out of RLIMIT_MEMLOCK, as the stock module does */
+static void type1_warn_memlock(struct type1_dma *dma)
+{
+	struct task_struct *task = dma->owner->task;
+
+	pr_warn_ratelimited("vfio_iommu_type1: %s (%d) RLIMIT_MEMLOCK (%lu) exceeded\n",
+			    task->comm, task_pid_nr(task), task_rlimit(task, RLIMIT_MEMLOCK));
+}
+
 /**
  * type1_lock_acct() - charge or uncharge pinned pages to the mapping's mm
  * @dma: the mapping whose task and mm are charged
@@ -347,9 +356,7 @@ static int type1_pin_batch(struct type1_pin_ctx *ctx, dma_addr_t iova,
 	ret = type1_lock_acct(dma, type1_batch_charge(dma, iova, pages, n), false);
 	if (ret) {
 		if (ret == -ENOMEM)
-			pr_warn("vfio_iommu_type1: %s (%d) RLIMIT_MEMLOCK (%lu) exceeded\n",
-				dma->owner->task->comm, task_pid_nr(dma->owner->task),
-				task_rlimit(dma->owner->task, RLIMIT_MEMLOCK));
+			type1_warn_memlock(dma);
 		type1_batch_unpin(pages, n);
 		return ret;
 	}
@@ -497,6 +504,8 @@ int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
 	pin->reserved = type1_pfn_is_reserved(pin->pfn);
 	if (acct && !pin->reserved) {
 		ret = type1_lock_acct(dma, 1, true);
+		if (ret == -ENOMEM)
+			type1_warn_memlock(dma);
 		if (ret)
 			goto err_unpin;
 	}

@@ -7,10 +7,8 @@
  * RLIMIT_MEMLOCK, VADDR live update, replay into a domain added to a container with
  * mappings, and dirty reporting of unpinned-scope containers (every page, shifted).
  */
-#include <sys/syscall.h>
-#include <linux/capability.h>
-
 #include "kselftest_harness.h"
+#include "ipc_lock.h"
 #include "type1_util.h"
 
 /* edu's registers (QEMU hw/misc/edu.c) */
@@ -118,21 +116,6 @@ static int edu_copy(int device, struct edu *edu, uint64_t src_iova, uint64_t dst
 	int ret = edu_dma(device, edu, src_iova, len, false);
 
 	return ret ? ret : edu_dma(device, edu, dst_iova, len, true);
-}
-
-/* Raise or drop CAP_IPC_LOCK in the effective set (root keeps it permitted). */
-static int set_ipc_lock(bool on)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	if (on)
-		data[0].effective |= 1u << CAP_IPC_LOCK;
-	else
-		data[0].effective &= ~(1u << CAP_IPC_LOCK);
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 /* run.sh runs the suite again on the stock backend, with TYPE1_STACK=stock. */

@@ -3,7 +3,8 @@
  * Direct tests of the vGPU sample device through the VFIO uAPI: this program is the VFIO
  * user (container, group, device) of one vGPU instance. Config space and BAR sizing, the
  * regions, the dispi registers, VRAM through mmap, the copy engine (both paths, errors,
- * pins and their release on unmap), interrupts, dirty page tracking of what the engine
+ * pins, their release in runs and on unmap, their locked-memory charge and
+ * RLIMIT_MEMLOCK), interrupts, dirty page tracking of what the engine
  * writes, the gfx plane and dma-buf, reset, the request interrupt on removal, and the
  * available_instances arithmetic of the profiles.
  * Needs vgpu.ko loaded with gpus=2 (GPU 0 for instances under test, GPU 1 for placement).
@@ -12,9 +13,11 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <linux/pci_regs.h>
 
 #include "kselftest_harness.h"
+#include "ipc_lock.h"
 #include "vgpu_lib.h"
 
 #define IOVA		0x100000ull
@@ -394,6 +397,41 @@ TEST_F(vgpu, ce_unpin_runs_uncharge)
 	/* nothing is left pinned in type1: both mappings go */
 	EXPECT_EQ(0, __dma_unmap(&self->v, IOVA, MEMSZ + size2));
 	EXPECT_EQ(base, vm_locked_pages());
+	munmap(mem2, size2);
+}
+
+/*
+ * Vendor pins count against RLIMIT_MEMLOCK, unless the mapping was made with
+ * CAP_IPC_LOCK; the engine keeps the pages it pinned before the one over the limit.
+ */
+TEST_F(vgpu, ce_pin_rlimit_memlock)
+{
+	const uint64_t iova2 = IOVA + MEMSZ, size2 = 16 * PAGE;
+	long base = vm_locked_pages();
+	struct rlimit old, lim;
+	uint8_t *mem2;
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, getrlimit(RLIMIT_MEMLOCK, &old));
+	ASSERT_EQ(0, set_ipc_lock(false));
+	ASSERT_EQ(0, __vgpu_mem_map(&self->v, &mem2, iova2, size2));
+	ASSERT_EQ(0, set_ipc_lock(true));
+	lim = old;
+	lim.rlim_cur = (base + 8) * PAGE;
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
+
+	EXPECT_EQ(VGPU_CE_ERR_IOVA, ce_run(&self->v, VGPU_CE_CMD_PIN, iova2, 0, size2, 0));
+	EXPECT_EQ(8, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(base + 8, vm_locked_pages());
+	/* the fixture's mapping was made with the capability: exempt */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_PIN, IOVA, 0, 4 * PAGE, 0));
+	EXPECT_EQ(base + 12, vm_locked_pages());
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &old));
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, IOVA, 0, MEMSZ + size2, 0));
+	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(base, vm_locked_pages());
+	EXPECT_EQ(0, __dma_unmap(&self->v, iova2, size2));
 	munmap(mem2, size2);
 }
 
