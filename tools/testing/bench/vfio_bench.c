@@ -137,21 +137,6 @@ static char *guest_memory(uint64_t size, bool thp)
 	return buf;
 }
 
-static long anon_huge_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void bench_map4k(int n)
 {
 	void *buf = t1_mmap(SZ_4K);
@@ -254,7 +239,7 @@ static void bench_pin(bool thp, uint64_t mib)
 	int i, iters = 3;
 
 	vgpu_open();
-	printf("# AnonHugePages %ld kB\n", anon_huge_kb());
+	printf("# AnonHugePages %ld kB\n", proc_kb("/proc/meminfo", "AnonHugePages"));
 	dma_map(vgpu.container, IOVA_BASE, buf, size);
 	for (i = 0; i < iters; i++) {
 		t = now();
@@ -391,7 +376,7 @@ static void bench_phys(bool thp, uint64_t mib)
 	if (open_edu(&env))
 		skip("no edu on vfio-pci");
 	buf = guest_memory(size, thp);
-	printf("# AnonHugePages %ld kB\n", anon_huge_kb());
+	printf("# AnonHugePages %ld kB\n", proc_kb("/proc/meminfo", "AnonHugePages"));
 	for (i = 0; i < iters; i++) {
 		t = now();
 		dma_map(env.container, 0, buf, size);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "proc_kb.h"
 #include "vfio_sysfs.h"
 
 #define SZ_4K	0x1000ULL
@@ -130,22 +131,6 @@ static inline void t1_close(struct t1_env *env)
 		sysfs_attr_write(path, "1");
 		env->uuid[0] = 0;
 	}
-}
-
-/* Locked memory of this process in KiB, from VmLck. */
-static inline long t1_locked_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* The type1 ioctls */

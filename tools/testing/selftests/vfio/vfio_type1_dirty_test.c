@@ -93,7 +93,7 @@ FIXTURE_SETUP(dirty)
 {
 	int ret;
 
-	self->locked_kb = t1_locked_kb();
+	self->locked_kb = vm_locked_kb();
 	self->vgpu = !t1_open_mdev(&self->env, "vgpu", variant->type);
 	if (!self->vgpu) {
 		t1_close(&self->env);
@@ -106,7 +106,7 @@ FIXTURE_SETUP(dirty)
 FIXTURE_TEARDOWN(dirty)
 {
 	t1_close(&self->env);
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 }
 
 /*

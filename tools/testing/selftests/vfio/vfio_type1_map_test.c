@@ -28,7 +28,7 @@ FIXTURE_SETUP(map)
 {
 	int ret;
 
-	self->locked_kb = t1_locked_kb();
+	self->locked_kb = vm_locked_kb();
 	self->buf = t1_mmap(64 * SZ_2M);
 	ASSERT_NE(NULL, self->buf);
 	ret = t1_open_mdev(&self->env, "mtty", variant->type);
@@ -40,7 +40,7 @@ FIXTURE_TEARDOWN(map)
 {
 	t1_close(&self->env);
 	munmap(self->buf, 64 * SZ_2M);
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 }
 
 /* The capability of @id in the chain of @info, or NULL. */

@@ -148,7 +148,7 @@ FIXTURE_SETUP(phys)
 
 	self->env.container = self->env.group = self->env.device = -1;
 	self->env.uuid[0] = 0;
-	self->locked_kb = t1_locked_kb();
+	self->locked_kb = vm_locked_kb();
 	self->buf = t1_mmap(BUF_SIZE);
 	ASSERT_NE(NULL, self->buf);
 	memset(self->buf, 0, BUF_SIZE);
@@ -163,7 +163,7 @@ FIXTURE_TEARDOWN(phys)
 {
 	t1_close(&self->env);
 	munmap(self->buf, BUF_SIZE);
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 }
 
 TEST_F(phys, iova_ranges)
@@ -225,7 +225,7 @@ TEST_F(phys, dma_engine_thp)
 	ASSERT_EQ(0, edu_copy(dev, &self->edu, IOVA_BASE + (src - thp) + SZ_4K,
 			      IOVA_BASE + (dst - thp), EDU_BUF_SIZE));
 	EXPECT_EQ(0, memcmp(src + SZ_4K, dst, EDU_BUF_SIZE));
-	EXPECT_EQ(8 * 1024 + self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(8 * 1024 + self->locked_kb, vm_locked_kb());
 	dma_unmap(fd, IOVA_BASE, 4 * SZ_2M);
 }
 
@@ -234,12 +234,12 @@ TEST_F(phys, locked_vm)
 	int fd = self->env.container;
 
 	dma_map(fd, IOVA_BASE, self->buf, 256 * SZ_4K);
-	EXPECT_EQ(self->locked_kb + 1024, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 1024, vm_locked_kb());
 	/* a second mapping of the same memory is charged again, as stock does */
 	dma_map(fd, IOVA_BASE + SZ_2M, self->buf, 256 * SZ_4K);
-	EXPECT_EQ(self->locked_kb + 2048, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 2048, vm_locked_kb());
 	dma_unmap(fd, IOVA_BASE, 256 * SZ_4K);
-	EXPECT_EQ(self->locked_kb + 1024, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 1024, vm_locked_kb());
 	/* released with the container */
 }
 
@@ -254,10 +254,10 @@ TEST_F(phys, rlimit_memlock)
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
 	ASSERT_EQ(0, set_ipc_lock(false));
 	dma_map_err(ENOMEM, fd, IOVA_BASE, self->buf, SZ_2M, RW);
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 	dma_map(fd, IOVA_BASE, self->buf, 64 * SZ_4K);
 	dma_map_err(ENOMEM, fd, IOVA_BASE + SZ_2M, self->buf, 128 * SZ_4K, RW);
-	EXPECT_EQ(self->locked_kb + 256, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 256, vm_locked_kb());
 	/* CAP_IPC_LOCK is exempt */
 	ASSERT_EQ(0, set_ipc_lock(true));
 	dma_map(fd, IOVA_BASE + SZ_2M, self->buf, SZ_2M);
@@ -278,7 +278,7 @@ TEST_F(phys, bad_memory)
 	/* read-only for the device is fine */
 	ASSERT_EQ(0, __dma_map(fd, IOVA_BASE, ro, SZ_4K, VFIO_DMA_MAP_FLAG_READ));
 	dma_map_err(EFAULT, fd, IOVA_BASE + SZ_2M, hole, 2 * SZ_4K, RW);
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 	dma_unmap(fd, IOVA_BASE, SZ_4K);
 	munmap(ro, SZ_4K);
 	munmap(hole, SZ_4K);
@@ -333,7 +333,7 @@ TEST_F(phys, vaddr_update_other_process)
 	memset(self->buf, 0x22, 4 * SZ_4K);
 	dma_map(fd, IOVA_BASE, self->buf, 4 * SZ_4K);
 	dma_map(fd, IOVA_BASE + SZ_2M, self->buf + SZ_2M, 4 * SZ_4K);
-	EXPECT_EQ(self->locked_kb + 32, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 32, vm_locked_kb());
 	ASSERT_EQ(0, __dma_unmap(fd, IOVA_BASE, &size, VFIO_DMA_UNMAP_FLAG_VADDR));
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
@@ -342,9 +342,9 @@ TEST_F(phys, vaddr_update_other_process)
 		long kb[2];
 		int ret;
 
-		kb[0] = t1_locked_kb();
+		kb[0] = vm_locked_kb();
 		ret = __dma_map(fd, IOVA_BASE, self->buf, 4 * SZ_4K, VFIO_DMA_MAP_FLAG_VADDR);
-		kb[1] = t1_locked_kb();
+		kb[1] = vm_locked_kb();
 		_exit(write(pipefd[1], kb, sizeof(kb)) != sizeof(kb) || ret);
 	}
 	close(pipefd[1]);
@@ -353,12 +353,12 @@ TEST_F(phys, vaddr_update_other_process)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(16, child_kb[1] - child_kb[0]);
-	EXPECT_EQ(self->locked_kb + 16, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 16, vm_locked_kb());
 	/* the pages pinned at MAP_DMA stay the device's */
 	ASSERT_EQ(0, edu_copy(dev, &self->edu, IOVA_BASE, IOVA_BASE + SZ_2M, EDU_BUF_SIZE));
 	EXPECT_EQ(0x22, self->buf[SZ_2M]);
 	dma_unmap(fd, IOVA_BASE, 4 * SZ_4K);
-	EXPECT_EQ(self->locked_kb + 16, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 16, vm_locked_kb());
 	dma_unmap(fd, IOVA_BASE + SZ_2M, 4 * SZ_4K);
 }
 
@@ -378,13 +378,13 @@ TEST_F(phys, replay)
 	memset(self->buf, 0x22, SZ_4K);
 	dma_map(mdev.container, IOVA_BASE, self->buf, 4 * SZ_4K);
 	dma_map(mdev.container, IOVA_BASE + SZ_2M, self->buf + SZ_2M, 4 * SZ_4K);
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", self->edu.groupno);
 	self->env.group = open(path, O_RDWR);
 	ASSERT_LE(0, self->env.group);
 	ASSERT_EQ(0, ioctl(self->env.group, VFIO_GROUP_SET_CONTAINER, &mdev.container));
-	EXPECT_EQ(self->locked_kb + 32, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb + 32, vm_locked_kb());
 	self->env.device = ioctl(self->env.group, VFIO_GROUP_GET_DEVICE_FD, self->edu.bdf);
 	ASSERT_LE(0, self->env.device);
 	ASSERT_EQ(0, edu_setup(self->env.device, &self->edu));
@@ -396,7 +396,7 @@ TEST_F(phys, replay)
 	close(self->env.device);
 	close(self->env.group);
 	self->env.device = self->env.group = -1;
-	EXPECT_EQ(self->locked_kb, t1_locked_kb());
+	EXPECT_EQ(self->locked_kb, vm_locked_kb());
 	dma_unmap(mdev.container, IOVA_BASE, 4 * SZ_4K);
 	dma_unmap(mdev.container, IOVA_BASE + SZ_2M, 4 * SZ_4K);
 	t1_close(&mdev);

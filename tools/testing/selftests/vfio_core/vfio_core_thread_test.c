@@ -284,7 +284,7 @@ TEST_F(threads, set_unset_container)
  */
 TEST_F(threads, map_unmap_vs_last_group_leaving)
 {
-	long locked_kb = vc_locked_kb(), mapped = 0;
+	long locked_kb = vm_locked_kb(), mapped = 0;
 	int i;
 
 	if (on_stock())
@@ -307,7 +307,7 @@ TEST_F(threads, map_unmap_vs_last_group_leaving)
 	ASSERT_TRUE(errno_in(__unset_container(self->fds.group), EINVAL, EINVAL));
 	ASSERT_EQ(VFIO_GROUP_FLAGS_VIABLE, group_flags(self->fds.group));
 	/* every backend was released: no page of the buffer is still pinned and charged */
-	ASSERT_EQ(locked_kb, vc_locked_kb());
+	ASSERT_EQ(locked_kb, vm_locked_kb());
 }
 
 TEST_HARNESS_MAIN

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "proc_kb.h"
 #include "vfio_sysfs.h"
 
 /* QEMU hw/misc/edu.c: register 0 reads 0xRRrr00ed, version 1.0 */
@@ -98,22 +99,6 @@ static inline int vc_edu_vfio(struct vc_dev *dev)
 		return -ENODEV;
 	vc_dev_driver(dev->path, drv, sizeof(drv));
 	return strcmp(drv, "vfio-pci") ? -ENODEV : 0;
-}
-
-/* Locked memory of this process in KiB (VmLck), -1 if unreadable. */
-static inline long vc_locked_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	long kb = -1;
-	char line[256];
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 /* Open /dev/vfio/@groupno. Return: the fd or -errno. */

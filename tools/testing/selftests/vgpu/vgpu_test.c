@@ -18,6 +18,7 @@
 
 #include "kselftest_harness.h"
 #include "ipc_lock.h"
+#include "proc_kb.h"
 #include "vgpu_lib.h"
 
 #define IOVA		0x100000ull
@@ -342,16 +343,8 @@ TEST_F(vgpu, ce_pins_dropped_on_close)
 /* This process's locked_vm, in pages (pins of an IOMMU-less container are charged there) */
 static long vm_locked_pages(void)
 {
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	long kb = vm_locked_kb();
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
 	return kb < 0 ? -1 : kb / (PAGE / 1024);
 }
 
