@@ -54,5 +54,18 @@ sed 's/^/# nested: /' <<< "$inner"
 	grep -q 'booting the guest once more' <<< "$inner"
 tap $? "a guest that does not reach its init in time is stopped and booted once more (got $rc)"
 
+# The wedge watch: a nested guest whose console shows RCU's "timer wakeup didn't happen" is
+# stopped at once, well before its time limit, and booted once more; here both boots
+# print the line and then wait, so the run fails with 124 after two wedges
+start=$SECONDS
+inner=$("$TOP/tools/testing/vm/run" --kvm --modules none -m 384M --timeout 300 -- sh -c \
+	"echo \"<3>rcu: rcu_preempt kthread timer wakeup didn't happen (vm suite)\" > /dev/kmsg; sleep 600" 2>&1)
+rc=$?
+took=$((SECONDS - start))
+sed 's/^/# nested: /' <<< "$inner"
+[ $rc -eq 124 ] && [ "$(grep -c 'nested guest wedged' <<< "$inner")" -eq 2 ] &&
+	grep -q 'booting it once more' <<< "$inner" && [ $took -lt 240 ]
+tap $? "a nested guest that wedges is stopped early and booted once more (got $rc in ${took}s)"
+
 echo "1..$n"
 exit "$failed"
