@@ -82,14 +82,28 @@ guest_rundir() {
 guest_qemu() { pgrep -f "^qemu-system-x86_64 .*path=$1," | head -n1; }
 
 guest_cmd="$here/guest/vgpu_ce_guest /run/vm; $draw_cmd $exit_cmd"
+# QEMU (pid $1) is gone, or was never found: its nested guest died, and the runner boots
+# the guest again (up to twice). The host's side then starts over with the next boot, in
+# a run directory without the handshake files of the one that died ($2 of them).
+guest_died() {
+	[ -n "$1" ] && kill -0 "$1" 2> /dev/null && return 1
+	echo "the nested guest's QEMU ('$1') went away; waiting for the next boot"
+	rm -f "${@:2}"
+}
+
 # The host's side of the dirty check, beside the guest: once the guest has named its
 # pages, the QEMU of that boot; then qemu_dirty_test drives it.
 dirty_host() {
-	local rundir pid=''
-	rundir=$(guest_rundir ce-pages 560)
-	[ -n "$rundir" ] && pid=$(guest_qemu "$rundir")
-	echo "run directory '$rundir', QEMU pid '$pid'"
-	QEMU_PID=$pid HANDSHAKE_DIR=$rundir "$here/qemu_dirty_test"
+	local rundir pid
+	for _ in 1 2 3; do
+		rundir=$(guest_rundir ce-pages 560)
+		[ -n "$rundir" ] || return 1
+		pid=$(guest_qemu "$rundir")
+		echo "run directory '$rundir', QEMU pid '$pid'"
+		QEMU_PID=$pid HANDSHAKE_DIR=$rundir "$here/qemu_dirty_test" && return 0
+		guest_died "$pid" "$rundir"/ce-* || return 1
+	done
+	return 1
 }
 
 log=$(mktemp)
@@ -148,16 +162,20 @@ guest_cmd+=" for i in \$(seq 600); do [ -e /run/vm/shot ] && break; sleep 0.2; d
 # this side: once the guest has drawn, QEMU's screendump, then tell the guest to go
 display_host() {
 	local rundir rc qemu remover
-	rundir=$(guest_rundir drawn 600)
-	if [ -z "$rundir" ]; then
-		echo "the guest never drew"
-		return 1
-	fi
-	"$here/qmp_screendump.py" "$chan/qmp.sock" vgpu "$shots/qemu-display.png"
-	rc=$?
+	for _ in 1 2 3; do
+		rundir=$(guest_rundir drawn 600)
+		if [ -z "$rundir" ]; then
+			echo "the guest never drew"
+			return 1
+		fi
+		qemu=$(guest_qemu "$rundir")
+		"$here/qmp_screendump.py" "$chan/qmp.sock" vgpu "$shots/qemu-display.png"
+		rc=$?
+		[ $rc -eq 0 ] && break
+		guest_died "$qemu" "$rundir/drawn" || break
+	done
 	# removal while QEMU holds the vGPU: the request eventfd reaches QEMU, which unplugs
 	# the device from its guest and lets go of it; the removal then completes
-	qemu=$(guest_qemu "$rundir")
 	put "/sys/bus/mdev/devices/$uuid/remove" 1 &
 	remover=$!
 	for _ in $(seq 120); do

@@ -46,9 +46,14 @@ static void handshake_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", env_or_empty("HANDSHAKE_DIR"), name);
 }
 
-/* Wait up to @secs for the guest's file @name; 0 once it is there, -ETIMEDOUT if not */
+/*
+ * Wait up to @secs for the guest's file @name: 0 once it is there, -ETIMEDOUT if not, and
+ * -ESRCH as soon as QEMU is gone (its guest died: the runner boots it again, and the
+ * caller starts over with the next boot's QEMU).
+ */
 static int wait_for_file(const char *name, int secs)
 {
+	pid_t qemu = atoi(env_or_empty("QEMU_PID"));
 	char path[PATH_MAX];
 	int i;
 
@@ -56,6 +61,8 @@ static int wait_for_file(const char *name, int secs)
 	for (i = 0; i < secs * 10; i++) {
 		if (!access(path, F_OK))
 			return 0;
+		if (kill(qemu, 0) && errno == ESRCH)
+			return -ESRCH;
 		usleep(100 * 1000);
 	}
 	return -ETIMEDOUT;
