@@ -1,7 +1,0 @@
-#!/bin/bash
-# SPDX-License-Identifier: GPL-2.0-only
-#
-# The vGPU's nested-guest end to end on each stack (../vgpu/nested.sh, relayed by
-# ../vgpu/run.sh), in a VM of its own: when a nested guest under TCG takes that VM down,
-# tools/testing/check runs just this part again rather than the whole vGPU suite.
-exec "$(dirname "$0")/../vgpu/run.sh" nested
