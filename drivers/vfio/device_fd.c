@@ -212,13 +212,18 @@ struct file *vfio_device_open_file(struct vfio_device *device)
 	if (ret)
 		goto err_module_put;
 
-	/* Not anon_inode_getfd(): pread/pwrite need FMODE_PREAD/FMODE_PWRITE set first */
+	/*
+	 * Not anon_inode_getfd(): the mode needs FMODE_PREAD/FMODE_PWRITE first. And
+	 * FMODE_NONOTIFY: an access to a device region is no file event; every device fd
+	 * shares the one anonymous inode, so a watch on it could only report accesses
+	 * to all of them. Upstream later made this the default for all pseudo files.
+	 */
 	file = anon_inode_getfile("[vfio-device]", &vfio_device_fops, device, O_RDWR);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_put_open;
 	}
-	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE | FMODE_NONOTIFY;
 	return file;
 
 err_put_open:
