@@ -149,8 +149,10 @@ void vgpu_gpu_release(struct vgpu_gpu *gpu, unsigned int first, unsigned int slo
  * @ctrl: VGPU_CE_CTRL
  * @status: VGPU_CE_STATUS
  * @error: VGPU_CE_ERROR
+ * @vfio_errno: VGPU_CE_ERRNO
  * @pins: guest pfn -> pinned page, for PIN/UNPIN (one vfio pin each)
  * @nr_pinned: entries in @pins
+ * @batch: the pages of one vfio_pin_pages() call of PIN
  */
 struct vgpu_ce {
 	u64 iova;
@@ -160,8 +162,10 @@ struct vgpu_ce {
 	u32 ctrl;
 	u32 status;
 	u32 error;
+	u32 vfio_errno;
 	struct xarray pins;
 	unsigned long nr_pinned;
+	struct page *batch[VFIO_PIN_PAGES_MAX_ENTRIES];
 };
 
 /**

@@ -11,8 +11,9 @@
  * descriptor ends the command with VGPU_CE_STATUS_ERROR and a VGPU_CE_ERR_* code, after
  * any part that was already valid has been done. While the instance's DMA is stopped by
  * EEH (vgpu_eeh.c) every command ends with VGPU_CE_ERR_FROZEN, nothing done and no
- * interrupt raised. PIN skips pages it already holds and
- * keeps what it pinned before a failure (UNPIN or an unmap releases them).
+ * interrupt raised. PIN skips pages it already holds, pins each run of the others in one
+ * vfio_pin_pages() call, and keeps what it pinned before a failure (UNPIN or an unmap
+ * releases them). VGPU_CE_ERRNO keeps the errno of a command's first failed VFIO call.
  * Locking: callers hold vgpu->lock; the VFIO calls take the container's locks inside it
  * (type1 calls dma_unmap without its own lock held, so the order is always ours first).
  * Lifetime: pins exist only while the device is open.
@@ -97,24 +98,67 @@ void vgpu_ce_reset(struct vgpu_state *vgpu)
 	vgpu_ce_init(ce);
 }
 
-static int vgpu_ce_pin(struct vgpu_state *vgpu, u64 iova, u32 len)
+/* Keep the errno of the command's first failed VFIO call for VGPU_CE_ERRNO. */
+static void vgpu_ce_vfio_failed(struct vgpu_ce *ce, int err)
 {
-	unsigned long pfn, last = (iova + len - 1) >> PAGE_SHIFT;
-	struct page *page;
-	int ret;
+	if (!ce->vfio_errno)
+		ce->vfio_errno = -err;
+}
 
-	for (pfn = iova >> PAGE_SHIFT; pfn <= last; pfn++) {
-		if (xa_load(&vgpu->ce.pins, pfn))
-			continue;
-		ret = vfio_pin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1,
-				     IOMMU_READ | IOMMU_WRITE, &page);
-		if (ret != 1)
+/* Pin the @n guest pages from @pfn on, none of them held, in one vfio_pin_pages() call. */
+static int vgpu_ce_pin_run(struct vgpu_state *vgpu, unsigned long pfn, int n)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+	int i, ret;
+
+	ret = vfio_pin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, n,
+			     IOMMU_READ | IOMMU_WRITE, ce->batch);
+	if (ret != n) {
+		vgpu_ce_vfio_failed(ce, ret < 0 ? ret : -EFAULT);
+		if (n == 1)
 			return VGPU_CE_ERR_IOVA;
-		if (xa_err(xa_store(&vgpu->ce.pins, pfn, page, GFP_KERNEL))) {
-			vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, 1);
+		/* nothing is pinned: keep the pages before the failing one, page by page */
+		for (i = 0; i < n; i++) {
+			ret = vgpu_ce_pin_run(vgpu, pfn + i, 1);
+			if (ret)
+				return ret;
+		}
+		return VGPU_CE_ERR_NONE;
+	}
+	for (i = 0; i < n; i++) {
+		if (xa_err(xa_store(&ce->pins, pfn + i, ce->batch[i], GFP_KERNEL))) {
+			vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)(pfn + i) << PAGE_SHIFT, n - i);
 			return VGPU_CE_ERR_IOVA;
 		}
-		vgpu->ce.nr_pinned++;
+		ce->nr_pinned++;
+	}
+	return VGPU_CE_ERR_NONE;
+}
+
+/*
+ * PIN: each run of pages not held yet, up to the most one vfio_pin_pages() call takes, is
+ * pinned at once.
+ */
+static int vgpu_ce_pin(struct vgpu_state *vgpu, u64 iova, u32 len)
+{
+	unsigned long pfn = iova >> PAGE_SHIFT, last = (iova + len - 1) >> PAGE_SHIFT;
+	unsigned long end, next;
+	int ret;
+
+	while (pfn <= last) {
+		if (xa_load(&vgpu->ce.pins, pfn)) {
+			pfn++;
+			continue;
+		}
+		/* the run ends before the next page held */
+		end = min(last, pfn + VFIO_PIN_PAGES_MAX_ENTRIES - 1);
+		next = pfn;
+		if (!xa_find(&vgpu->ce.pins, &next, end, XA_PRESENT))
+			next = end + 1;
+		ret = vgpu_ce_pin_run(vgpu, pfn, next - pfn);
+		if (ret)
+			return ret;
+		pfn = next;
 	}
 	return VGPU_CE_ERR_NONE;
 }
@@ -168,8 +212,10 @@ static int vgpu_ce_copy(struct vgpu_state *vgpu, u64 iova, u32 vram_off, u32 len
 			return VGPU_CE_ERR_VRAM;
 		ret = vgpu_ce_copy_piece(vgpu, iova, vpage, voff, piece, to_guest);
 		put_page(vpage);
-		if (ret)
+		if (ret) {
+			vgpu_ce_vfio_failed(&vgpu->ce, ret);
 			return VGPU_CE_ERR_IOVA;
+		}
 		iova += piece;
 		vram_off += piece;
 		len -= piece;
@@ -208,6 +254,7 @@ static void vgpu_ce_doorbell(struct vgpu_state *vgpu)
 {
 	struct vgpu_ce *ce = &vgpu->ce;
 
+	ce->vfio_errno = 0;
 	ce->error = vgpu_ce_run(vgpu);
 	ce->status |= VGPU_CE_STATUS_DONE;
 	if (ce->error)
@@ -248,6 +295,8 @@ u32 vgpu_ce_read(struct vgpu_state *vgpu, unsigned int reg)
 		return min_t(unsigned long, ce->nr_pinned, U32_MAX);
 	case VGPU_CE_ERROR:
 		return ce->error;
+	case VGPU_CE_ERRNO:
+		return ce->vfio_errno;
 	default:
 		return 0;
 	}

@@ -17,7 +17,7 @@
 #include "vgpu.h"
 
 #define VGPU_DISPI_END	(VGPU_DISPI_BASE + VBE_DISPI_INDEX_COUNT * 2)
-#define VGPU_CE_END	(VGPU_CE_ERROR + 4)
+#define VGPU_CE_END	(VGPU_CE_ERRNO + 4)
 
 /**
  * vgpu_mmio_reset() - dispi registers at power on: display off, ID and VRAM size set

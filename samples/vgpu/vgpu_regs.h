@@ -37,6 +37,7 @@
 #define VGPU_CE_STATUS		(VGPU_CE_BASE + 0x1c)	/* VGPU_CE_STATUS_*; write 1s to clear */
 #define VGPU_CE_PINNED		(VGPU_CE_BASE + 0x20)	/* read-only: pages the engine holds pinned */
 #define VGPU_CE_ERROR		(VGPU_CE_BASE + 0x24)	/* read-only: VGPU_CE_ERR_* of the last command */
+#define VGPU_CE_ERRNO		(VGPU_CE_BASE + 0x28)	/* read-only: errno of its first failed VFIO call */
 
 #define VGPU_CE_CMD_TO_VRAM	1	/* copy LEN bytes guest IOVA -> VRAM_OFF */
 #define VGPU_CE_CMD_FROM_VRAM	2	/* copy LEN bytes VRAM_OFF -> guest IOVA (dirties pages) */

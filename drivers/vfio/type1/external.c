@@ -4,9 +4,11 @@
  * vfio_unpin_pages(), vfio_dma_rw(), and the device registration that lets them receive
  * dma_unmap callbacks.
  *
- * A pin is charged to the mapping's owner only when no IOMMU domain pins the mapping
- * already. Pages pinned or written while dirty tracking is on are marked; a group whose
- * device pins a page enters pinned dirty scope.
+ * Each run of pages of one mapping is pinned at once (type1_pin_external_run()), and fails
+ * at the page where pinning one page after another would. A pin is charged to the mapping's
+ * owner only when no IOMMU domain pins the mapping already. Pages pinned or written while
+ * dirty tracking is on are marked; a group whose device pins a page enters pinned dirty
+ * scope.
  * dma_rw runs in the caller's context: a kernel thread borrows the mapping's mm, a task
  * of another mm is refused.
  * Locking: iommu->lock around each call; device_list also under device_list_lock.
@@ -85,6 +87,7 @@ int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 	struct type1_group *group;
 	struct type1_dma *dma;
 	int i, ret = 0;
+	long n;
 	bool acct;
 
 	if (!iommu || !pages)
@@ -107,17 +110,20 @@ int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 
 	/* With a domain, every page is pinned and charged already */
 	acct = list_empty(&iommu->domain_list);
-	for (i = 0; i < npage; i++) {
+	for (i = 0; i < npage; i += n) {
 		dma_addr_t iova = user_iova + PAGE_SIZE * i;
-		unsigned long pfn;
 
 		ret = type1_dma_for_pin(iommu, iova, prot, &dma);
-		if (!ret)
-			ret = type1_pin_external(dma, iova, acct, &pfn);
 		if (ret)
 			goto err_unpin;
-		pages[i] = pfn_to_page(pfn);
-		type1_dirty_mark(iommu, dma, iova, PAGE_SIZE);
+		/* as far as the request goes inside this mapping */
+		n = min_t(u64, npage - i, ((dma->iova + dma->size - 1 - iova) >> PAGE_SHIFT) + 1);
+		n = type1_pin_external_run(dma, iova, n, acct, pages + i);
+		if (n < 0) {
+			ret = n;
+			goto err_unpin;
+		}
+		type1_dirty_mark(iommu, dma, iova, n << PAGE_SHIFT);
 	}
 	ret = npage;
 
@@ -130,7 +136,7 @@ int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 
 err_unpin:
 	type1_unpin_range(iommu, user_iova, i, acct);
-	memset(pages, 0, sizeof(*pages) * (i + 1));
+	memset(pages, 0, sizeof(*pages) * npage);
 out_unlock:
 	mutex_unlock(&iommu->lock);
 	return ret;

@@ -8,8 +8,9 @@
  *    at once) and hands physically contiguous runs to a map callback, so that the IOMMU gets
  *    the largest runs the memory allows. Nothing records them: the IOMMU page table is the
  *    record, and domain.c finds them again with iova_to_phys.
- *  - external pins (type1_pin_external()): one page for a vendor driver, kept in dma->pins
- *    with a count of its callers; released by ranges (type1_unpin_external()).
+ *  - external pins (type1_pin_external_run()): pages for a vendor driver, each kept in
+ *    dma->pins with a count of its callers; a run of new ones is pinned by one GUP call and
+ *    charged at once; released by ranges (type1_unpin_external()).
  * Accounting: every pinned page that is not reserved (no struct page, PageReserved, the zero
  * page) is charged once to the owner's mm, even if both kinds pin it: a mapping pin skips pages
  * that already have an external pin, and unmapping keeps the charge of those.
@@ -452,8 +453,8 @@ int type1_pin_map(struct type1_dma *dma, dma_addr_t iova, long npage,
  *
  * Return: 0, -EINVAL for memory without a struct page, -ENOMEM, -EFAULT, -ENODEV.
  */
-int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
-		       unsigned long *pfn)
+static int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
+			      unsigned long *pfn)
 {
 	unsigned long vaddr = dma->vaddr + (iova - dma->iova);
 	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
@@ -525,6 +526,114 @@ err_unpin:
 err_free:
 	kfree(pin);
 	return ret;
+}
+
+/* Pages of @pages that an external pin charges: those not reserved. */
+static long type1_pages_charged(struct page **pages, long n)
+{
+	long i, charge = 0;
+
+	for (i = 0; i < n; i++)
+		charge += !type1_pfn_is_reserved(page_to_pfn(pages[i]));
+	return charge;
+}
+
+/*
+ * Record freshly pinned @pages, the @n pages from index @idx of @dma, charged already when
+ * @acct. Return: how many were recorded; the rest are uncharged and unpinned.
+ */
+static long type1_record_pins(struct type1_dma *dma, unsigned long idx,
+			      struct page **pages, long n, bool acct)
+{
+	struct type1_pin *pin;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+		if (!pin)
+			break;
+		pin->pfn = page_to_pfn(pages[i]);
+		pin->reserved = type1_pfn_is_reserved(pin->pfn);
+		pin->refs = 1;
+		if (xa_err(xa_store(&dma->pins, idx + i, pin, GFP_KERNEL_ACCOUNT))) {
+			kfree(pin);
+			break;
+		}
+	}
+	if (i < n) {
+		if (acct)
+			type1_lock_acct(dma, -type1_pages_charged(pages + i, n - i), true);
+		type1_batch_unpin(pages + i, n - i);
+	}
+	return i;
+}
+
+/*
+ * Pin one page after another, as far as they go.
+ * Return: pages pinned, or the -errno of the first page.
+ */
+static long type1_pin_external_each(struct type1_dma *dma, dma_addr_t iova, long npage,
+				    bool acct, struct page **pages)
+{
+	unsigned long pfn;
+	long i;
+	int ret;
+
+	for (i = 0; i < npage; i++) {
+		ret = type1_pin_external(dma, iova + (i << PAGE_SHIFT), acct, &pfn);
+		if (ret)
+			return i ? i : ret;
+		pages[i] = pfn_to_page(pfn);
+	}
+	return npage;
+}
+
+/**
+ * type1_pin_external_run() - pin the first pages of a range of a mapping for a vendor driver
+ * @dma: the mapping
+ * @iova: the IOVA of the first page, inside @dma
+ * @npage: pages, all inside @dma
+ * @acct: charge the pages (no IOMMU domain pins the mapping)
+ * @pages: set to the pinned pages
+ *
+ * A page pinned already only gains a reference. A run of pages not pinned yet is pinned
+ * by one GUP call and charged at once; whatever GUP does not take that way (MMIO,
+ * a fault, the charge over RLIMIT_MEMLOCK) goes through type1_pin_external() a page at a
+ * time, so that each page fails as it would alone.
+ *
+ * Return: how many pages from @iova on are pinned (at least one), or the -errno of the
+ * first page, with nothing pinned: as type1_pin_external().
+ */
+long type1_pin_external_run(struct type1_dma *dma, dma_addr_t iova, long npage, bool acct,
+			    struct page **pages)
+{
+	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT, next = idx, pfn;
+	unsigned long vaddr = dma->vaddr + (iova - dma->iova);
+	struct type1_pin *pin;
+	bool pfnmap;
+	long n, charge = 0;
+
+	pin = xa_load(&dma->pins, idx);
+	if (pin) {
+		pin->refs++;
+		pages[0] = pfn_to_page(pin->pfn);
+		return 1;
+	}
+	/* The run ends before the next page pinned already */
+	if (xa_find(&dma->pins, &next, idx + npage - 1, XA_PRESENT))
+		npage = next - idx;
+
+	n = type1_gup(dma, vaddr, npage, pages, &pfnmap, &pfn);
+	if (n <= 0 || pfnmap)
+		return type1_pin_external_each(dma, iova, 1, acct, pages);
+	if (acct)
+		charge = type1_pages_charged(pages, n);
+	if (charge && type1_lock_acct(dma, charge, true)) {
+		type1_batch_unpin(pages, n);
+		return type1_pin_external_each(dma, iova, n, acct, pages);
+	}
+	n = type1_record_pins(dma, idx, pages, n, acct);
+	return n ? n : -ENOMEM;
 }
 
 /* Pins released at a time: unpinning may sleep, so it runs outside the xarray's lock. */

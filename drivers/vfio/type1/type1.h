@@ -199,8 +199,8 @@ int type1_pin_map(struct type1_dma *dma, dma_addr_t iova, long npage,
 			     unsigned long pfn, long npage),
 		  void *arg, long *mapped);
 long type1_pins_in_range(struct type1_dma *dma, dma_addr_t iova, long npage);
-int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
-		       unsigned long *pfn);
+long type1_pin_external_run(struct type1_dma *dma, dma_addr_t iova, long npage, bool acct,
+			    struct page **pages);
 long type1_unpin_external(struct type1_dma *dma, dma_addr_t iova, long npage);
 
 /* dirty.c */

@@ -414,6 +414,7 @@ TEST_F(vgpu, ce_pin_rlimit_memlock)
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &lim));
 
 	EXPECT_EQ(VGPU_CE_ERR_IOVA, ce_run(&self->v, VGPU_CE_CMD_PIN, iova2, 0, size2, 0));
+	EXPECT_EQ(ENOMEM, mmio_rd32(&self->v, VGPU_CE_ERRNO));
 	EXPECT_EQ(8, mmio_rd32(&self->v, VGPU_CE_PINNED));
 	EXPECT_EQ(base + 8, vm_locked_pages());
 	/* the fixture's mapping was made with the capability: exempt */
@@ -425,6 +426,53 @@ TEST_F(vgpu, ce_pin_rlimit_memlock)
 	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_PINNED));
 	EXPECT_EQ(base, vm_locked_pages());
 	EXPECT_EQ(0, __dma_unmap(&self->v, iova2, size2));
+	munmap(mem2, size2);
+}
+
+/*
+ * PIN pins each run of pages in one vfio_pin_pages() call, which fails with the errno of
+ * the first page that cannot be pinned, as page by page: past the last mapping -EINVAL,
+ * in a read-only mapping -EPERM. A run may cross from one mapping into the next, and PIN
+ * keeps the pages before the failing one.
+ */
+TEST_F(vgpu, ce_pin_run_errno)
+{
+	const uint64_t iova2 = IOVA + MEMSZ, size2 = 4 * PAGE, iova3 = iova2 + size2;
+	long base = vm_locked_pages();
+	uint8_t *mem2, *ro;
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, __vgpu_mem_map(&self->v, &mem2, iova2, size2));
+	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+
+	/* across the two mappings */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_PIN, iova2 - 4 * PAGE, 0, 8 * PAGE, 0));
+	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_ERRNO));
+	EXPECT_EQ(8, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, IOVA, 0, MEMSZ + size2, 0));
+
+	/* on past the end of the second */
+	EXPECT_EQ(VGPU_CE_ERR_IOVA, ce_run(&self->v, VGPU_CE_CMD_PIN, iova2 - 4 * PAGE, 0,
+					   12 * PAGE, 0));
+	EXPECT_EQ(EINVAL, mmio_rd32(&self->v, VGPU_CE_ERRNO));
+	EXPECT_EQ(8, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, IOVA, 0, MEMSZ + size2, 0));
+
+	/* on into a read-only mapping: the engine pins for writing */
+	ASSERT_EQ(0, __dma_map(&self->v, ro, iova3, PAGE, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(VGPU_CE_ERR_IOVA, ce_run(&self->v, VGPU_CE_CMD_PIN, iova2, 0, 2 * size2, 0));
+	EXPECT_EQ(EPERM, mmio_rd32(&self->v, VGPU_CE_ERRNO));
+	EXPECT_EQ(4, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, IOVA, 0, MEMSZ + 2 * size2, 0));
+	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_PINNED));
+	EXPECT_EQ(base, vm_locked_pages());
+
+	/* a command that succeeds clears the errno */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_UNPIN, IOVA, 0, PAGE, 0));
+	EXPECT_EQ(0, mmio_rd32(&self->v, VGPU_CE_ERRNO));
+	EXPECT_EQ(0, __dma_unmap(&self->v, iova2, 2 * size2));
+	munmap(ro, PAGE);
 	munmap(mem2, size2);
 }
 
