@@ -17,29 +17,40 @@ bench=$here/vfio_bench
 . "$here/../selftests/vfio/stack.sh"
 
 rounds=${BENCH_ROUNDS:-5}
-mdev_cycles=500
+mdev_cycles=500 mdev1_cycles=200
 if [ -n "${BENCH_QUICK:-}" ]; then
 	n=2000 chunk=1 copies=4 pins=2000 pin_mib=8 phys_mib=64 live=(1 10 50) mdev_cycles=10
+	mdev1_cycles=10
 else
 	n=20000 chunk=32 copies=32 pins=100000 pin_mib=64 phys_mib=1024 live=(1 100 1000)
 fi
 
-# name and vfio_bench arguments, one benchmark a line. The quick ones (about a second)
-# run several times a round: more samples against the machine's noise, at little cost.
+# name and vfio_bench arguments, one benchmark a line. The quick ones run several times a
+# round, spread over the whole turn: the machine's slow spells last from a fraction of a
+# second to minutes, and samples taken at one moment would all fall into the same one. Of
+# mmio and create+remove with one live mdev (a second or less), a sample follows each of
+# the others; QEMU starts at the beginning, the middle and the end.
 benches() {
-	for _ in 1 2 3 4 5; do echo "map4k map4k $n"; done
-	echo "dirty-nopin dirty $chunk $copies 0"
-	echo "dirty-pin dirty $chunk $copies $pins"
-	echo "pin-4k pin 4k $pin_mib"
-	echo "pin-thp pin thp $pin_mib"
-	for _ in 1 2 3; do echo "mmio mmio $n"; done
-	# one live mdev: no background to create, so three samples cost what one does
-	for _ in 1 2 3; do echo "mdev${live[0]} mdev ${live[0]} $mdev_cycles"; done
-	for l in "${live[@]:1}"; do echo "mdev$l mdev $l $mdev_cycles"; done
-	echo "phys-4k phys 4k $phys_mib"
-	echo "phys-thp phys thp $phys_mib"
-	echo "qemu qemu"
-	echo "qemu qemu"
+	local quick=("mmio mmio $n" "mdev${live[0]} mdev ${live[0]} $mdev1_cycles")
+	local b slow=(
+		"qemu qemu"
+		"map4k map4k $n"
+		"dirty-nopin dirty $chunk $copies 0"
+		"map4k map4k $n"
+		"dirty-pin dirty $chunk $copies $pins"
+		"map4k map4k $n"
+		"pin-4k pin 4k $pin_mib"
+		"pin-thp pin thp $pin_mib"
+		"qemu qemu"
+		"map4k map4k $n"
+	)
+	for l in "${live[@]:1}"; do slow+=("mdev$l mdev $l $mdev_cycles"); done
+	slow+=("phys-4k phys 4k $phys_mib" "map4k map4k $n" "phys-thp phys thp $phys_mib"
+	       "qemu qemu")
+	for b in "${slow[@]}"; do
+		echo "$b"
+		printf '%s\n' "${quick[@]}"
+	done
 }
 
 unload_all() {
