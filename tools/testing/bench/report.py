@@ -217,7 +217,11 @@ def update_readme(readme, text):
         "`mmio` trapped pread/pwrite of a vGPU register; `mdev.live<N>` mbochs create+remove\n"
         "with N live mdevs; `phys` 1 GiB MAP_DMA/UNMAP_DMA through edu on vfio-pci; `qemu` a\n"
         "nested KVM QEMU with a vGPU assigned, to the guest's first serial byte. Each round runs\n"
-        "both stacks, in an order that flips every round. A VM that prints nothing for 15\n"
+        "both stacks, in an order that flips every round. In a turn, mmio and `mdev.live1` take\n"
+        "a sample after each of the other benchmarks and QEMU starts three times, so that their\n"
+        "samples spread over the turn. The ratio is the median over rounds of each round's\n"
+        "ours/stock of the two sides' best samples, with its 95% confidence interval; the\n"
+        "quotient of the medians of all samples is given too. A VM that prints nothing for 15\n"
         "minutes (a nested guest under TCG can wedge it, clock and all) is stopped and booted\n"
         "once more for the turns it had left. Latest table:\n\n"
         + text + "\n")
