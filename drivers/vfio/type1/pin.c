@@ -154,7 +154,8 @@ long type1_pins_in_range(struct type1_dma *dma, dma_addr_t iova, long npage)
 /*
  * A page not reachable by GUP: an mmap of MMIO (VM_PFNMAP). Fault it in if needed and read
  * its pfn from the page table. Called with the mmap_lock held for read.
- * Return: 0, -ENXIO if @vaddr is not in a VM_PFNMAP vma, or another -errno.
+ * Return: 0, -ENXIO if @vaddr is not in a VM_PFNMAP vma, -EFAULT for a pfn that is not
+ * reserved (a page with a struct page in use), or another -errno.
  */
 static int type1_follow_pfnmap(struct mm_struct *mm, unsigned long vaddr,
 			       bool write, unsigned long *pfn)
@@ -189,6 +190,9 @@ again:
 	else
 		*pfn = pte_pfn(*ptep);
 	pte_unmap_unlock(ptep, ptl);
+	/* A page in use that GUP would not pin is refused, as stock does */
+	if (!ret && !type1_pfn_is_reserved(*pfn))
+		ret = -EFAULT;
 	return ret;
 }
 
@@ -445,60 +449,37 @@ int type1_pin_map(struct type1_dma *dma, dma_addr_t iova, long npage,
 /**
  * type1_pin_external() - pin one page of a mapping for a vendor driver
  * @dma: the mapping
- * @iova: the page's IOVA
+ * @iova: the page's IOVA; no external pin holds the page yet
  * @acct: charge the page (no IOMMU domain pins the mapping)
  * @pfn: set to the page frame
  *
- * A page pinned again only gains a reference.
- *
- * Return: 0, -EINVAL for memory without a struct page, -ENOMEM, -EFAULT, -ENODEV.
+ * Return: 0, -EINVAL for memory without a struct page, -EFAULT, -ENOMEM, -ENODEV.
  */
 static int type1_pin_external(struct type1_dma *dma, dma_addr_t iova, bool acct,
 			      unsigned long *pfn)
 {
 	unsigned long vaddr = dma->vaddr + (iova - dma->iova);
 	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
-	unsigned int flags = FOLL_LONGTERM;
-	struct mm_struct *mm = dma->owner->mm;
 	struct type1_pin *pin;
 	struct page *page;
+	bool pfnmap;
 	long ret;
-
-	pin = xa_load(&dma->pins, idx);
-	if (pin) {
-		pin->refs++;
-		*pfn = pin->pfn;
-		return 0;
-	}
 
 	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
 	if (!pin)
 		return -ENOMEM;
-	if (!mmget_not_zero(mm)) {
-		ret = -ENODEV;
+	ret = type1_gup(dma, vaddr, 1, &page, &pfnmap, &pin->pfn);
+	if (ret < 0) {
+		/* the mapping's owner has exited */
+		if (ret == -ESRCH)
+			ret = -ENODEV;
 		goto err_free;
 	}
-	if (dma->prot & IOMMU_WRITE)
-		flags |= FOLL_WRITE;
-
-	mmap_read_lock(mm);
-	ret = pin_user_pages_remote(mm, vaddr, 1, flags, &page, NULL, NULL);
-	if (ret == 1) {
+	ret = 0;
+	if (!pfnmap)
 		pin->pfn = page_to_pfn(page);
-		ret = 0;
-	} else {
-		int err = type1_follow_pfnmap(mm, untagged_addr(vaddr),
-					      dma->prot & IOMMU_WRITE, &pin->pfn);
-
-		if (err != -ENXIO)
-			ret = err;
-		else if (!ret)
-			ret = -EFAULT;
-		if (!ret && !pfn_valid(pin->pfn))
-			ret = -EINVAL;
-	}
-	mmap_read_unlock(mm);
-	mmput(mm);
+	else if (!pfn_valid(pin->pfn))
+		ret = -EINVAL;
 	if (ret)
 		goto err_free;
 
@@ -624,8 +605,8 @@ long type1_pin_external_run(struct type1_dma *dma, dma_addr_t iova, long npage, 
 		npage = next - idx;
 
 	n = type1_gup(dma, vaddr, npage, pages, &pfnmap, &pfn);
-	if (n <= 0 || pfnmap)
-		return type1_pin_external_each(dma, iova, 1, acct, pages);
+	if (n < 0 || pfnmap)
+		return type1_pin_external_each(dma, iova, npage, acct, pages);
 	if (acct)
 		charge = type1_pages_charged(pages, n);
 	if (charge && type1_lock_acct(dma, charge, true)) {
