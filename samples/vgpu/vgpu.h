@@ -140,6 +140,10 @@ unsigned int vgpu_gpu_available(struct vgpu_gpu *gpu, const struct vgpu_profile 
 int vgpu_gpu_reserve(struct vgpu_gpu *gpu, const struct vgpu_profile *profile);
 void vgpu_gpu_release(struct vgpu_gpu *gpu, unsigned int first, unsigned int slots);
 
+/* Pages one vfio_pin_pages() call of PIN asks for (VFIO_PIN_PAGES_MAX_ENTRIES with 4 KiB pages) */
+#define VGPU_CE_PIN_BATCH	512
+static_assert(VGPU_CE_PIN_BATCH <= VFIO_PIN_PAGES_MAX_ENTRIES);
+
 /**
  * struct vgpu_ce - copy engine registers and the pins it holds
  * @iova: VGPU_CE_IOVA_LO/HI
@@ -165,7 +169,7 @@ struct vgpu_ce {
 	u32 vfio_errno;
 	struct xarray pins;
 	unsigned long nr_pinned;
-	struct page *batch[VFIO_PIN_PAGES_MAX_ENTRIES];
+	struct page *batch[VGPU_CE_PIN_BATCH];
 };
 
 /**

@@ -105,26 +105,12 @@ static void vgpu_ce_vfio_failed(struct vgpu_ce *ce, int err)
 		ce->vfio_errno = -err;
 }
 
-/* Pin the @n guest pages from @pfn on, none of them held, in one vfio_pin_pages() call. */
-static int vgpu_ce_pin_run(struct vgpu_state *vgpu, unsigned long pfn, int n)
+/* Hold the @n pages just pinned from guest page @pfn on, in ce->batch. */
+static int vgpu_ce_hold(struct vgpu_state *vgpu, unsigned long pfn, int n)
 {
 	struct vgpu_ce *ce = &vgpu->ce;
-	int i, ret;
+	int i;
 
-	ret = vfio_pin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, n,
-			     IOMMU_READ | IOMMU_WRITE, ce->batch);
-	if (ret != n) {
-		vgpu_ce_vfio_failed(ce, ret < 0 ? ret : -EFAULT);
-		if (n == 1)
-			return VGPU_CE_ERR_IOVA;
-		/* nothing is pinned: keep the pages before the failing one, page by page */
-		for (i = 0; i < n; i++) {
-			ret = vgpu_ce_pin_run(vgpu, pfn + i, 1);
-			if (ret)
-				return ret;
-		}
-		return VGPU_CE_ERR_NONE;
-	}
 	for (i = 0; i < n; i++) {
 		if (xa_err(xa_store(&ce->pins, pfn + i, ce->batch[i], GFP_KERNEL))) {
 			vfio_unpin_pages(&vgpu->vdev, (dma_addr_t)(pfn + i) << PAGE_SHIFT, n - i);
@@ -135,10 +121,32 @@ static int vgpu_ce_pin_run(struct vgpu_state *vgpu, unsigned long pfn, int n)
 	return VGPU_CE_ERR_NONE;
 }
 
-/*
- * PIN: each run of pages not held yet, up to the most one vfio_pin_pages() call takes, is
- * pinned at once.
- */
+/* Pin and hold the @n guest pages from @pfn on, none held yet, with one vfio_pin_pages() */
+static int vgpu_ce_pin_run(struct vgpu_state *vgpu, unsigned long pfn, int n)
+{
+	struct vgpu_ce *ce = &vgpu->ce;
+	int i, ret;
+
+	ret = vfio_pin_pages(&vgpu->vdev, (dma_addr_t)pfn << PAGE_SHIFT, n,
+			     IOMMU_READ | IOMMU_WRITE, ce->batch);
+	if (ret == n)
+		return vgpu_ce_hold(vgpu, pfn, n);
+	vgpu_ce_vfio_failed(ce, ret < 0 ? ret : -EFAULT);
+
+	/* Nothing of the run is pinned: page by page, PIN keeps the pages before the failing one */
+	for (i = 0; n > 1 && i < n; i++) {
+		ret = vfio_pin_pages(&vgpu->vdev, (dma_addr_t)(pfn + i) << PAGE_SHIFT, 1,
+				     IOMMU_READ | IOMMU_WRITE, ce->batch);
+		if (ret != 1)
+			break;
+		ret = vgpu_ce_hold(vgpu, pfn + i, 1);
+		if (ret)
+			return ret;
+	}
+	return i == n ? VGPU_CE_ERR_NONE : VGPU_CE_ERR_IOVA;
+}
+
+/* PIN: each run of pages not held yet, up to VGPU_CE_PIN_BATCH, is pinned at once. */
 static int vgpu_ce_pin(struct vgpu_state *vgpu, u64 iova, u32 len)
 {
 	unsigned long pfn = iova >> PAGE_SHIFT, last = (iova + len - 1) >> PAGE_SHIFT;
@@ -151,7 +159,7 @@ static int vgpu_ce_pin(struct vgpu_state *vgpu, u64 iova, u32 len)
 			continue;
 		}
 		/* the run ends before the next page held */
-		end = min(last, pfn + VFIO_PIN_PAGES_MAX_ENTRIES - 1);
+		end = min(last, pfn + VGPU_CE_PIN_BATCH - 1);
 		next = pfn;
 		if (!xa_find(&vgpu->ce.pins, &next, end, XA_PRESENT))
 			next = end + 1;

@@ -298,6 +298,9 @@ TEST_F(vgpu, ce_errors)
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_EQ(0, __dma_map(&self->v, ro, 0x10000000, PAGE, VFIO_DMA_MAP_FLAG_READ));
 	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_TO_VRAM, 0x10000000, 0, PAGE, 0));
+	/* pinned for reading, the untouched page is the zero page */
+	EXPECT_EQ(0, ce_run(&self->v, VGPU_CE_CMD_TO_VRAM, 0x10000000, 0, PAGE,
+			    VGPU_CE_CTRL_USE_PIN));
 	EXPECT_EQ(VGPU_CE_ERR_IOVA, ce_run(&self->v, VGPU_CE_CMD_FROM_VRAM, 0x10000000, 0,
 					   PAGE, 0));
 	EXPECT_EQ(VGPU_CE_ERR_IOVA, ce_run(&self->v, VGPU_CE_CMD_FROM_VRAM, 0x10000000, 0,
